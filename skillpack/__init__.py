@@ -1,0 +1,44 @@
+"""skillpack: load skills into an LLM's context on demand.
+
+Skills are folders (a YAML manifest plus instructions). ``SkillPack`` finds them on a search path,
+reading manifests only; a router picks the few a task needs, and only those enter the context.
+Importing this package is cheap: no click, tiktoken or model SDK, and no disk scanning.
+"""
+
+from __future__ import annotations
+
+from skillpack.errors import (
+    ManifestError,
+    MissingExtraError,
+    SkillContentError,
+    SkillNotFoundError,
+    SkillpackError,
+    TokenizerError,
+    UnknownComponentError,
+    UsageError,
+)
+from skillpack.problems import Problem
+from skillpack.registry import Shadowed, SkillPack, SkillRoot, search_path, user_home
+from skillpack.skill import Requirement, Skill
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ManifestError",
+    "MissingExtraError",
+    "Problem",
+    "Requirement",
+    "Shadowed",
+    "Skill",
+    "SkillContentError",
+    "SkillNotFoundError",
+    "SkillPack",
+    "SkillRoot",
+    "SkillpackError",
+    "TokenizerError",
+    "UnknownComponentError",
+    "UsageError",
+    "__version__",
+    "search_path",
+    "user_home",
+]

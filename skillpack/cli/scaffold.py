@@ -1,0 +1,43 @@
+"""``skillpack new``: start a skill from a scaffold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from skillpack.scaffold import create_skill
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--form",
+    type=click.Choice(["native", "agent-skills"]),
+    default="native",
+    show_default=True,
+    help="native: skill.yaml + instructions.md; agent-skills: one SKILL.md with YAML front matter.",
+)
+@click.option(
+    "--dir",
+    "parent",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(".skillpack/skills"),
+    show_default=True,
+    help="Where to create the skill folder (the default is on the search path).",
+)
+@click.option("--description", help="The description to start with (what it does and when to use it).")
+def new(name: str, form: str, parent: Path, description: str | None) -> None:
+    """Create a new skill folder NAME that passes `skillpack validate --strict`.
+
+    \b
+    Example:
+      skillpack new release-notes
+      skillpack new release-notes --form agent-skills --dir ./skills
+    """
+    folder = create_skill(parent, name, form="native" if form == "native" else "agent-skills", description=description)
+    click.echo(f"created {folder}")
+    click.echo(f"next: edit its description, examples and instructions, then run: skillpack validate {folder} --strict")
+
+
+COMMANDS = [new]

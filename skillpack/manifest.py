@@ -1,0 +1,302 @@
+"""Read a skill's manifest: native ``skill.yaml`` or the YAML front matter of an Agent Skills ``SKILL.md``.
+
+Reading is defensive: sizes are capped before anything is parsed, YAML goes only through a safe loader
+that also refuses aliases (no "billion laughs") and duplicate keys, and every failure becomes a
+``ManifestError`` carrying one ``Problem`` line. Only the manifest is read here; a ``SKILL.md`` body is
+located (its byte offset) but not read, so listing skills stays cheap (progressive disclosure).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from skillpack.errors import ManifestError
+from skillpack.problems import Problem
+
+Form = Literal["native", "agent-skills"]
+
+NATIVE_MANIFEST = "skill.yaml"
+AGENT_SKILLS_MANIFEST = "SKILL.md"
+DEFAULT_INSTRUCTIONS = "instructions.md"
+
+MAX_MANIFEST_BYTES = 64 * 1024
+MAX_INSTRUCTIONS_BYTES = 1024 * 1024
+
+_FENCE = b"---"
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True)
+class RawManifest:
+    """A parsed manifest, before validation: where it came from and what it says."""
+
+    form: Form
+    folder: Path
+    path: Path
+    display: str
+    data: dict[str, Any]
+    sha256: str
+    body_offset: int | None
+    notes: tuple[Problem, ...] = ()
+
+
+class _YamlRefusal(Exception):
+    def __init__(self, message: str, fix: str, mark: yaml.Mark | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+        self.mark = mark
+
+
+class _ManifestLoader(yaml.SafeLoader):
+    """A safe loader that also refuses aliases and duplicate keys, and keeps timestamps as text."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _YamlRefusal(
+                "YAML aliases (*name) are not allowed in a manifest",
+                "write the value out in full instead of referring to an anchor",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[object, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    first = seen[key]
+                    raise _YamlRefusal(
+                        f"duplicate key {key_node.value!r} (first at line {first.line + 1})",
+                        "keep one of them",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
+def manifest_path(folder: Path) -> tuple[Path, Form, tuple[Problem, ...]]:
+    """Return the manifest file of a skill folder, its form, and a note when both forms are present.
+
+    Raises ``ManifestError`` when the folder holds neither ``skill.yaml`` nor ``SKILL.md``, and
+    ``OSError`` when the folder cannot be listed.
+    """
+    native = folder / NATIVE_MANIFEST
+    standard = folder / AGENT_SKILLS_MANIFEST
+    names = set(os.listdir(folder))  # raises OSError for an unreadable folder, which callers report
+    has_native = NATIVE_MANIFEST in names and native.is_file()
+    has_standard = AGENT_SKILLS_MANIFEST in names and standard.is_file()
+    if has_native and has_standard:
+        note = Problem(
+            f"{folder.name}/{AGENT_SKILLS_MANIFEST}",
+            "$",
+            f"both {NATIVE_MANIFEST} and {AGENT_SKILLS_MANIFEST} are present; {NATIVE_MANIFEST} is used",
+            f"remove one of them, or run `skillpack show {folder.name}` to see what is read",
+            "warning",
+            code="two-manifests",
+        )
+        return native, "native", (note,)
+    if has_native:
+        return native, "native", ()
+    if has_standard:
+        return standard, "agent-skills", ()
+    raise ManifestError(
+        Problem(
+            f"{folder.name}/",
+            "folder",
+            f"no {AGENT_SKILLS_MANIFEST} or {NATIVE_MANIFEST} in this folder",
+            f"add one (`skillpack new {folder.name}` writes a scaffold), or move the folder out of the skill path",
+            code="no-manifest",
+            fatal=True,
+        )
+    )
+
+
+def read_manifest(folder: Path) -> RawManifest:
+    """Read and parse the manifest of the skill in ``folder`` without reading its instructions.
+
+    Raises ``ManifestError`` (with a fatal ``Problem``) when the manifest cannot be used at all.
+    """
+    path, form, notes = manifest_path(folder)
+    display = f"{folder.name}/{path.name}"
+    if form == "native":
+        raw = _read_capped(path, display, MAX_MANIFEST_BYTES)
+        text, line_offset, body_offset = _decode(raw, display), 0, None
+    else:
+        raw, body_offset = _read_front_matter(path, display)
+        text, line_offset = _decode(raw, display), 1
+    data = _parse_yaml(text, display, line_offset)
+    return RawManifest(
+        form=form,
+        folder=folder,
+        path=path,
+        display=display,
+        data=data,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        body_offset=body_offset,
+        notes=notes,
+    )
+
+
+def _fatal(display: str, location: str, message: str, fix: str, code: str) -> ManifestError:
+    return ManifestError(Problem(display, location, message, fix, code=code, fatal=True))
+
+
+def _open_error(display: str, exc: OSError) -> ManifestError:
+    reason = exc.strerror or type(exc).__name__
+    return _fatal(display, "file", f"cannot be read: {reason}", "check that the file exists and is readable", "unreadable")
+
+
+def _read_capped(path: Path, display: str, limit: int) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise _open_error(display, exc) from None
+    if len(data) > limit:
+        size = _size(path)
+        raise _fatal(
+            display,
+            "file",
+            f"manifest is {size:,} bytes; the limit is {limit:,} (64 KiB)",
+            "move long text into the instructions or a resource file",
+            "too-large",
+        )
+    return data
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return -1
+
+
+def _read_front_matter(path: Path, display: str) -> tuple[bytes, int]:
+    """Return the front matter bytes of a SKILL.md and the byte offset where its body starts.
+
+    The file is split line by line: only a line that is exactly ``---`` closes the front matter, so a
+    ``---`` inside a value (``description: a---b``) cannot cut it short.
+    """
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise _open_error(display, exc) from None
+    with handle:
+        first = handle.readline(MAX_MANIFEST_BYTES)
+        if first.startswith(_BOM):
+            first = first[len(_BOM) :]
+        if first.rstrip() != _FENCE:
+            _check_text(first, display)
+            raise _fatal(
+                display,
+                "line 1",
+                "no YAML front matter: the file must start with a line '---'",
+                "add front matter: a line '---', then name: and description:, then a closing line '---'",
+                "no-front-matter",
+            )
+        lines: list[bytes] = []
+        total = 0
+        while True:
+            line = handle.readline(MAX_MANIFEST_BYTES - total + 1)
+            if not line:
+                raise _fatal(
+                    display,
+                    f"line {len(lines) + 2}",
+                    "unterminated front matter: no closing '---' line before the end of the file",
+                    "add a line '---' after the last manifest field",
+                    "unterminated-front-matter",
+                )
+            if line.rstrip() == _FENCE:
+                return b"".join(lines), handle.tell()
+            total += len(line)
+            if total > MAX_MANIFEST_BYTES:
+                raise _fatal(
+                    display,
+                    "front matter",
+                    f"front matter is over {MAX_MANIFEST_BYTES:,} bytes (64 KiB), or has no closing '---' line",
+                    "close the front matter with a line '---' and move long text into the body",
+                    "too-large",
+                )
+            lines.append(line)
+
+
+def _check_text(raw: bytes, display: str) -> None:
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise _fatal(
+            display,
+            f"byte {nul}",
+            "binary data (a NUL byte), not text",
+            "a manifest must be UTF-8 text; replace the file",
+            "binary",
+        )
+
+
+def _decode(raw: bytes, display: str) -> str:
+    _check_text(raw, display)
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise _fatal(
+            display,
+            f"line {line}",
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            "save the file as UTF-8",
+            "not-utf8",
+        ) from None
+
+
+def _parse_yaml(text: str, display: str, line_offset: int) -> dict[str, Any]:
+    def where(mark: yaml.Mark | None) -> str:
+        if mark is None:
+            return "yaml"
+        return f"line {mark.line + 1 + line_offset}, column {mark.column + 1}"
+
+    try:
+        data = yaml.load(text, Loader=_ManifestLoader)  # noqa: S506 - _ManifestLoader is a SafeLoader
+    except _YamlRefusal as exc:
+        raise _fatal(display, where(exc.mark), exc.message, exc.fix, "yaml") from None
+    except yaml.MarkedYAMLError as exc:
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise _fatal(
+            display,
+            where(exc.problem_mark),
+            f"YAML syntax error: {reason}",
+            "fix the YAML there; quote values that contain ': ' or start with a special character",
+            "yaml",
+        ) from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise _fatal(display, "yaml", f"YAML error: {exc}", "fix the YAML syntax", "yaml") from None
+    if data is None:
+        raise _fatal(
+            display, "$", "the manifest is empty", "add at least name: and description:", "not-a-mapping"
+        )
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a single {type(data).__name__} value"
+        raise _fatal(
+            display,
+            "$",
+            f"the manifest is {kind}, not a mapping",
+            "write it as key: value pairs, starting with name: and description:",
+            "not-a-mapping",
+        )
+    return {str(key): value for key, value in data.items()}

@@ -1,0 +1,232 @@
+"""Discover skills on a search path and hold them: the ``SkillPack`` an agent embeds.
+
+Search path, in precedence order (the earlier wins when two places hold the same name):
+
+1. paths given explicitly;
+2. ``./.skillpack/skills``, ``./.agents/skills``, ``./.claude/skills`` (the project's);
+3. the user's skill home: ``$SKILLPACK_HOME``, default ``~/.skillpack/skills``;
+4. the skills bundled with skillpack.
+
+A path is either one skill folder (it holds ``SKILL.md`` or ``skill.yaml``) or a library whose
+sub-folders are skills. Only manifests are read here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from skillpack.bundled import skills_dir
+from skillpack.errors import ManifestError, SkillNotFoundError, UsageError
+from skillpack.manifest import AGENT_SKILLS_MANIFEST, NATIVE_MANIFEST
+from skillpack.problems import Problem
+from skillpack.skill import Skill
+
+if TYPE_CHECKING:
+    from skillpack.selection import Selection
+
+PROJECT_DIRS = (".skillpack/skills", ".agents/skills", ".claude/skills")
+
+
+@dataclass(frozen=True, slots=True)
+class SkillRoot:
+    """One entry of the search path."""
+
+    path: Path
+    source: str
+    explicit: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Shadowed:
+    """A skill hidden by another of the same name earlier on the search path."""
+
+    skill: Skill
+    by: Skill
+
+
+def user_home() -> Path:
+    """Return the user's skill home: ``$SKILLPACK_HOME`` or ``~/.skillpack/skills``."""
+    configured = os.environ.get("SKILLPACK_HOME")
+    return Path(configured).expanduser() if configured else Path.home() / ".skillpack" / "skills"
+
+
+def search_path(
+    paths: Sequence[str | os.PathLike[str]] = (),
+    *,
+    cwd: Path | None = None,
+    include_defaults: bool = True,
+) -> list[SkillRoot]:
+    """Return the search path: explicit ``paths`` first, then (unless disabled) the default places."""
+    roots = [SkillRoot(Path(p), "path", explicit=True) for p in paths]
+    if include_defaults:
+        base = cwd or Path.cwd()
+        roots += [SkillRoot(base / rel, "project") for rel in PROJECT_DIRS]
+        roots.append(SkillRoot(user_home(), "user"))
+        roots.append(SkillRoot(skills_dir(), "bundled"))
+    return roots
+
+
+def is_skill_folder(path: Path) -> bool:
+    """Return True when ``path`` holds a skill manifest."""
+    return (path / NATIVE_MANIFEST).is_file() or (path / AGENT_SKILLS_MANIFEST).is_file()
+
+
+class SkillPack:
+    """A set of skills with unique names, in search-path order; safe to share between threads.
+
+    Build one with ``SkillPack.from_paths([...])`` (only those paths) or ``SkillPack.discover()``
+    (the full search path). Iterate it, ``get(name)`` one skill, ``select(task)`` the few a task needs.
+    """
+
+    def __init__(
+        self,
+        skills: Iterable[Skill],
+        *,
+        problems: Iterable[Problem] = (),
+        shadowed: Iterable[Shadowed] = (),
+        roots: Iterable[SkillRoot] = (),
+    ) -> None:
+        by_name: dict[str, Skill] = {}
+        hidden = list(shadowed)
+        for skill in skills:
+            if skill.name in by_name:
+                hidden.append(Shadowed(skill, by_name[skill.name]))
+            else:
+                by_name[skill.name] = skill
+        self._skills = by_name
+        self._problems = tuple(problems)
+        self._shadowed = tuple(hidden)
+        self._roots = tuple(roots)
+        self._cache: dict[str, Any] = {}
+
+    # -- construction ------------------------------------------------------------------------------
+
+    @classmethod
+    def from_paths(cls, paths: Sequence[str | os.PathLike[str]], *, strict: bool = False) -> SkillPack:
+        """Load the skills under ``paths`` only (each a skill folder or a folder of skills)."""
+        return cls.from_roots(search_path(paths, include_defaults=False), strict=strict)
+
+    @classmethod
+    def discover(
+        cls,
+        paths: Sequence[str | os.PathLike[str]] = (),
+        *,
+        cwd: Path | None = None,
+        strict: bool = False,
+    ) -> SkillPack:
+        """Load ``paths`` and then the default search path (project, user home, bundled)."""
+        return cls.from_roots(search_path(paths, cwd=cwd), strict=strict)
+
+    @classmethod
+    def from_roots(cls, roots: Sequence[SkillRoot], *, strict: bool = False) -> SkillPack:
+        """Load every skill found under ``roots``; unusable ones are skipped and reported in ``problems``."""
+        skills: list[Skill] = []
+        problems: list[Problem] = []
+        for root in roots:
+            found, found_problems = _scan(root, strict=strict)
+            skills.extend(found)
+            problems.extend(found_problems)
+        return cls(skills, problems=problems, roots=roots)
+
+    # -- access --------------------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Skill]:
+        return iter(self._skills.values())
+
+    def __len__(self) -> int:
+        return len(self._skills)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._skills
+
+    def __repr__(self) -> str:
+        return f"<SkillPack {len(self)} skills>"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._skills)
+
+    @property
+    def skills(self) -> tuple[Skill, ...]:
+        return tuple(self._skills.values())
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Problems with skills that were skipped, and with folders that hold no skill."""
+        return self._problems
+
+    @property
+    def shadowed(self) -> tuple[Shadowed, ...]:
+        return self._shadowed
+
+    @property
+    def roots(self) -> tuple[SkillRoot, ...]:
+        return self._roots
+
+    def get(self, name: str) -> Skill:
+        """Return the skill called ``name``; ``SkillNotFoundError`` names close matches otherwise."""
+        try:
+            return self._skills[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self._skills), n=3, cutoff=0.6)
+            raise SkillNotFoundError(name, close) from None
+
+    def cache(self, key: str, build: Any) -> Any:
+        """Return ``self._cache[key]``, building it with ``build()`` once (used for router indexes)."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    def select(self, task: str, **options: Any) -> Selection:
+        """Route ``task`` and assemble the chosen skills under a budget; see ``skillpack.selection``."""
+        from skillpack.selection import select
+
+        return select(self, task, **options)
+
+
+def _scan(root: SkillRoot, *, strict: bool) -> tuple[list[Skill], list[Problem]]:
+    path = root.path
+    if root.explicit:
+        if path.is_file() and path.name in (NATIVE_MANIFEST, AGENT_SKILLS_MANIFEST):
+            path = path.parent
+        elif not path.exists():
+            raise UsageError(f"{path}: no such folder — give a skill folder or a folder of skills")
+        elif not path.is_dir():
+            raise UsageError(f"{path}: not a folder — give a skill folder or a folder of skills")
+    elif not path.is_dir():
+        return [], []
+    if is_skill_folder(path):
+        folders = [path]
+    else:
+        try:
+            folders = sorted(
+                entry for entry in path.iterdir() if entry.is_dir() and not entry.name.startswith((".", "_"))
+            )
+        except OSError as exc:
+            return [], [_unreadable(path, exc)]
+    skills: list[Skill] = []
+    problems: list[Problem] = []
+    for folder in folders:
+        try:
+            skills.append(Skill.load(folder, source=root.source, strict=strict))
+        except ManifestError as exc:
+            problems.append(exc.problem)
+        except OSError as exc:
+            problems.append(_unreadable(folder, exc))
+    return skills, problems
+
+
+def _unreadable(folder: Path, exc: OSError) -> Problem:
+    return Problem(
+        f"{folder.name}/",
+        "folder",
+        f"cannot be read: {exc.strerror or type(exc).__name__}",
+        "check the folder's permissions (it needs read and execute for this user)",
+        code="unreadable",
+        fatal=True,
+    )

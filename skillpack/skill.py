@@ -1,0 +1,282 @@
+"""The Skill value: manifest fields read eagerly, instructions and resources read only when asked for."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from skillpack.errors import ManifestError, SkillContentError
+from skillpack.manifest import (
+    DEFAULT_INSTRUCTIONS,
+    MAX_INSTRUCTIONS_BYTES,
+    Form,
+    RawManifest,
+    read_manifest,
+)
+from skillpack.problems import Problem
+from skillpack.validation import CLIENT_FIELDS, known_fields, resolve_inside, validate_manifest
+
+#: How many files a skill folder may expose as resources when it does not declare them.
+MAX_DISCOVERED_RESOURCES = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """Another skill this one needs: a name and an optional PEP 440 version range."""
+
+    name: str
+    specifier: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.specifier}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Skill:
+    """One skill: its manifest, where it lives, and lazy access to its instructions and resources.
+
+    Listing skills builds these from manifests alone; ``instructions()`` reads the body the first time
+    it is called (thread-safe, cached) and ``read_resource()`` reads one resource when asked.
+    """
+
+    name: str
+    description: str
+    folder: Path
+    manifest_path: Path
+    form: Form
+    source: str
+    manifest_sha256: str
+    manifest: MappingProxyType[str, Any] = field(compare=False, repr=False)
+    problems: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
+    body_offset: int | None = field(default=None, compare=False, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    @classmethod
+    def load(cls, folder: Path, *, source: str = "", strict: bool = False) -> Skill:
+        """Read the skill in ``folder`` from its manifest alone.
+
+        Raises ``ManifestError`` when the skill cannot be used (unparseable manifest, no description,
+        instructions outside the folder); other problems are kept in ``problems``.
+        """
+        raw = read_manifest(folder)
+        return cls.from_raw(raw, source=source, strict=strict)
+
+    @classmethod
+    def from_raw(cls, raw: RawManifest, *, source: str = "", strict: bool = False) -> Skill:
+        """Build a Skill from a parsed manifest, validating it (see ``validate_manifest``)."""
+        problems = tuple(validate_manifest(raw, strict=strict))
+        fatal = [p for p in problems if p.fatal]
+        if fatal:
+            raise ManifestError(fatal[0])
+        name = raw.data.get("name")
+        if not isinstance(name, str) or not name:
+            name = raw.folder.name
+        return cls(
+            name=name,
+            description=str(raw.data["description"]).strip(),
+            folder=raw.folder,
+            manifest_path=raw.path,
+            form=raw.form,
+            source=source,
+            manifest_sha256=raw.sha256,
+            manifest=MappingProxyType(dict(raw.data)),
+            problems=problems,
+            body_offset=raw.body_offset,
+        )
+
+    # -- manifest fields -------------------------------------------------------------------------
+
+    def _text(self, key: str) -> str:
+        value = self.manifest.get(key)
+        return value.strip() if isinstance(value, str) else ""
+
+    def _strings(self, key: str) -> tuple[str, ...]:
+        value = self.manifest.get(key)
+        if not isinstance(value, list):
+            return ()
+        return tuple(item.strip() for item in value if isinstance(item, str) and item.strip())
+
+    @property
+    def version(self) -> str:
+        """The skill's semantic version, or "" when it declares none."""
+        return self._text("version")
+
+    @property
+    def license(self) -> str:
+        return self._text("license")
+
+    @property
+    def when_to_use(self) -> str:
+        return self._text("when_to_use")
+
+    @property
+    def when_not_to_use(self) -> str:
+        return self._text("when_not_to_use")
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self._strings("tags")
+
+    @property
+    def examples(self) -> tuple[str, ...]:
+        return self._strings("examples")
+
+    @property
+    def counter_examples(self) -> tuple[str, ...]:
+        return self._strings("counter_examples")
+
+    @property
+    def requires(self) -> tuple[Requirement, ...]:
+        """The skills this one needs, parsed from ``requires``."""
+        value = self.manifest.get("requires")
+        if not isinstance(value, list):
+            return ()
+        found = []
+        for item in value:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                found.append(Requirement(item["name"], str(item.get("version", "")).strip()))
+            elif isinstance(item, str) and item.strip():
+                head = item.strip()
+                cut = next((i for i, ch in enumerate(head) if ch in "<>=!~ "), len(head))
+                found.append(Requirement(head[:cut], head[cut:].strip()))
+        return tuple(found)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """Fields the schema does not define (client fields such as ``disable-model-invocation``), kept."""
+        known = known_fields()
+        return {key: value for key, value in self.manifest.items() if key not in known}
+
+    @property
+    def client_fields(self) -> dict[str, Any]:
+        """The subset of ``extra`` that real clients are known to use."""
+        return {key: value for key, value in self.manifest.items() if key in CLIENT_FIELDS}
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    # -- instructions ----------------------------------------------------------------------------
+
+    @property
+    def instructions_path(self) -> Path:
+        """The file holding the instructions: ``SKILL.md`` itself, or the native form's instructions file."""
+        if self.form == "agent-skills":
+            return self.manifest_path
+        target = self.manifest.get("instructions", DEFAULT_INSTRUCTIONS)
+        return self.folder / str(target)
+
+    def instructions(self) -> str:
+        """Return the instructions (Markdown), reading them on first use.
+
+        Raises ``SkillContentError`` when they are missing, over 1 MiB, binary or not UTF-8.
+        """
+        cached = self._cache.get("instructions")
+        if cached is not None:
+            return str(cached)
+        with self._lock:
+            if "instructions" not in self._cache:
+                self._cache["instructions"] = self._read_instructions()
+            return str(self._cache["instructions"])
+
+    def _read_instructions(self) -> str:
+        display = f"{self.folder.name}/{self.instructions_path.name}"
+        if self.form == "native":
+            target = resolve_inside(self.folder, str(self.manifest.get("instructions", DEFAULT_INSTRUCTIONS)))
+            if target is None:
+                raise SkillContentError(f"{display}: instructions point outside the skill folder; refusing to read")
+            path, offset = target, 0
+        else:
+            path, offset = self.manifest_path, self.body_offset or 0
+        raw = _read_limited(path, display, offset, MAX_INSTRUCTIONS_BYTES, what="instructions")
+        return raw.strip("\n") + "\n" if raw.strip() else ""
+
+    # -- resources -------------------------------------------------------------------------------
+
+    def resources(self) -> tuple[str, ...]:
+        """Return the skill's resource files, relative to its folder, sorted.
+
+        Declared ``resources`` win; otherwise every regular file in the folder except the manifest and
+        instructions is a resource (the Agent Skills layout: references/, assets/, scripts/ ...).
+        Anything that resolves outside the folder is left out.
+        """
+        cached = self._cache.get("resources")
+        if cached is not None:
+            return tuple(cached)
+        declared = self._strings("resources") if "resources" in self.manifest else None
+        if declared is not None:
+            found = tuple(sorted(r for r in declared if _is_inside_file(self.folder, r)))
+        else:
+            found = tuple(self._discover_resources())
+        self._cache["resources"] = found
+        return found
+
+    def _discover_resources(self) -> list[str]:
+        skip = {self.manifest_path.resolve(), self.instructions_path.resolve()}
+        found: list[str] = []
+        root = self.folder
+        for directory, subdirs, files in os.walk(root):
+            subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d != "__pycache__")
+            for file_name in sorted(files):
+                if file_name.startswith("."):
+                    continue
+                relative = os.path.relpath(os.path.join(directory, file_name), root)
+                path = root / relative
+                if path.resolve() in skip or not _is_inside_file(root, relative):
+                    continue
+                found.append(Path(relative).as_posix())
+                if len(found) >= MAX_DISCOVERED_RESOURCES:
+                    return found
+        return found
+
+    def resource_path(self, relative: str) -> Path:
+        """Return the absolute path of one resource, refusing anything outside the skill folder."""
+        target = resolve_inside(self.folder, relative)
+        if target is None:
+            raise SkillContentError(
+                f"{self.name}: resource {relative!r} points outside the skill folder; refusing to read it"
+            )
+        if not target.is_file():
+            raise SkillContentError(
+                f"{self.name}: no resource {relative!r}; available: {', '.join(self.resources()) or 'none'}"
+            )
+        return target
+
+    def read_resource(self, relative: str) -> str:
+        """Return one resource's text (UTF-8, at most 1 MiB)."""
+        path = self.resource_path(relative)
+        return _read_limited(path, f"{self.name}/{relative}", 0, MAX_INSTRUCTIONS_BYTES, what="resource")
+
+
+def _is_inside_file(folder: Path, relative: str) -> bool:
+    target = resolve_inside(folder, relative)
+    return target is not None and target.is_file()
+
+
+def _read_limited(path: Path, display: str, offset: int, limit: int, *, what: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise SkillContentError(
+            f"{display}: the {what} file cannot be read: {exc.strerror or exc} — check that it exists and is readable"
+        ) from None
+    if len(raw) > limit:
+        raise SkillContentError(
+            f"{display}: the {what} file is over {limit:,} bytes (1 MiB) — split it into resource files"
+        )
+    if b"\x00" in raw:
+        raise SkillContentError(f"{display}: the {what} file holds binary data (a NUL byte) — it must be UTF-8 text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SkillContentError(
+            f"{display}: the {what} file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start + offset})"
+            " — save the file as UTF-8"
+        ) from None

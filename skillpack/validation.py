@@ -1,0 +1,305 @@
+"""Check a parsed manifest against ``schemas/skill.schema.json`` and the folder it sits in.
+
+Each finding is a ``Problem`` with a JSON path and a fix. Schema errors come best match first
+(``jsonschema.exceptions.best_match``). In lenient mode (the default when loading) everything except a
+missing or unusable description is a warning; in strict mode (``skillpack validate --strict``) the
+specification's rules are errors. Fields that real clients use but the specification lacks are always
+reported as warnings and kept.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match, relevance
+
+from skillpack.bundled import load_schema
+from skillpack.manifest import DEFAULT_INSTRUCTIONS, MAX_INSTRUCTIONS_BYTES, RawManifest
+from skillpack.problems import Problem
+
+#: Fields that clients such as Claude Code read but neither the Agent Skills specification nor
+#: skillpack defines. They are kept in ``Skill.extra`` and reported, never rejected.
+CLIENT_FIELDS: dict[str, str] = {
+    "disable-model-invocation": "Claude Code",
+    "user-invocable": "Claude Code",
+    "argument-hint": "Claude Code",
+    "model": "Claude Code",
+    "context": "Claude Code",
+    "agent": "Claude Code",
+    "hooks": "Claude Code",
+    "paths": "Claude Code",
+    "shell": "Claude Code",
+}
+
+_FIXES_BY_FIELD = {
+    "name": "use 1-64 lowercase letters, digits and single hyphens, e.g. 'my-skill'",
+    "description": "say what the skill does and when to use it",
+    "version": "use a semantic version MAJOR.MINOR.PATCH, e.g. 1.0.0",
+    "requires": "write a skill name, optionally with a version range: 'semver-bump >=1.0,<2'",
+}
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "array": "a list",
+    "object": "a mapping",
+    "boolean": "true or false",
+    "integer": "a whole number",
+    "number": "a number",
+}
+
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(load_schema("skill"))
+
+
+def known_fields() -> frozenset[str]:
+    """Return the manifest fields the schema defines."""
+    return frozenset(load_schema("skill")["properties"])
+
+
+def validate_manifest(raw: RawManifest, *, strict: bool = False) -> list[Problem]:
+    """Return every problem with ``raw``, best match first; ``fatal`` ones make a lenient load skip it."""
+    problems: list[Problem] = []
+    data = raw.data
+    problems.extend(_description_problems(raw))
+    problems.extend(_schema_problems(raw))
+    problems.extend(_field_problems(raw))
+    name = data.get("name")
+    if isinstance(name, str) and name and name != raw.folder.name:
+        problems.append(
+            Problem(
+                raw.display,
+                "$.name",
+                f"{name!r} differs from the folder name {raw.folder.name!r}",
+                f"rename the folder to {name!r} or set name: {raw.folder.name}",
+                code="name-mismatch",
+            )
+        )
+    problems.extend(_file_problems(raw))
+    problems.extend(raw.notes)
+    ordered = _dedupe(problems)
+    if strict:
+        return ordered
+    return [p if p.fatal or p.severity == "warning" else p.as_warning() for p in ordered]
+
+
+def _description_problems(raw: RawManifest) -> list[Problem]:
+    description = raw.data.get("description")
+    if isinstance(description, str) and description.strip():
+        return []
+    if description is None:
+        message = "missing required field 'description'"
+    elif isinstance(description, str):
+        message = "the description is empty"
+    else:
+        message = f"expected a string, got {_type_name(description)}"
+    return [
+        Problem(
+            raw.display,
+            "$.description",
+            message,
+            "add a description: what the skill does and when to use it (the skill is skipped until then)",
+            code="no-description",
+            fatal=True,
+        )
+    ]
+
+
+def _schema_problems(raw: RawManifest) -> list[Problem]:
+    errors = [
+        error
+        for error in _validator().iter_errors(raw.data)
+        # Unknown top-level fields are reported by _field_problems, with client-field knowledge.
+        if not (error.validator == "additionalProperties" and not error.absolute_path)
+        and not (error.validator == "required" and "'description'" in error.message)
+    ]
+    if not errors:
+        return []
+    best = best_match(errors)
+    rest = sorted((e for e in errors if e is not best), key=relevance, reverse=True)
+    return [_schema_problem(raw.display, error) for error in [best, *rest] if error is not None]
+
+
+def _schema_problem(display: str, error: ValidationError) -> Problem:
+    location = error.json_path
+    field = str(error.absolute_path[0]) if error.absolute_path else ""
+    instance = error.instance
+    kind = error.validator
+    value = error.validator_value
+    fix = _FIXES_BY_FIELD.get(field, "see the field's description in schemas/skill.schema.json")
+    if kind == "maxLength":
+        message, fix = f"{len(instance)} characters; the limit is {value}", "shorten it"
+    elif kind == "minLength":
+        message = "is empty"
+    elif kind == "pattern":
+        message = f"{instance!r} does not have the required form"
+    elif kind == "type":
+        wanted = _TYPE_NAMES.get(str(value), str(value))
+        message, fix = f"expected {wanted}, got {_type_name(instance)}", f"write it as {wanted}"
+        if wanted == "a string":
+            fix = "quote it"
+    elif kind == "required":
+        missing = str(error.message).split("'")[1] if "'" in error.message else "?"
+        message, fix = f"missing required field {missing!r}", _FIXES_BY_FIELD.get(missing, f"add {missing}:")
+    elif kind == "uniqueItems":
+        message, fix = "has duplicate entries", "remove the duplicates"
+    elif kind == "oneOf":
+        message = f"{_short(instance)} is not any of the accepted forms"
+    else:
+        message = error.message
+    return Problem(display, location, message, fix, code=f"schema:{kind}")
+
+
+def _field_problems(raw: RawManifest) -> list[Problem]:
+    problems = []
+    known = known_fields()
+    for field in raw.data:
+        if field in known:
+            continue
+        location = f"$.{field}" if field.replace("_", "").replace("-", "").isalnum() else f"$[{field!r}]"
+        if field in CLIENT_FIELDS:
+            problems.append(
+                Problem(
+                    raw.display,
+                    location,
+                    f"{field!r} is a {CLIENT_FIELDS[field]} field, not part of the Agent Skills specification;"
+                    " kept, and not used by skillpack",
+                    "nothing to do if the skill is meant for that client; otherwise remove it",
+                    "warning",
+                    code="client-field",
+                )
+            )
+            continue
+        close = difflib.get_close_matches(field, sorted(known), n=1)
+        hint = f"did you mean {close[0]!r}? otherwise " if close else ""
+        problems.append(
+            Problem(
+                raw.display,
+                location,
+                f"unknown field {field!r}",
+                f"{hint}remove it, or move it under metadata: (string values only)",
+                code="unknown-field",
+            )
+        )
+    if raw.form == "agent-skills" and "instructions" in raw.data:
+        problems.append(
+            Problem(
+                raw.display,
+                "$.instructions",
+                "ignored in SKILL.md: the Markdown body is the instructions",
+                "remove the field, or use the native form (skill.yaml) to point at another file",
+                "warning",
+                code="ignored-field",
+            )
+        )
+    return problems
+
+
+def _file_problems(raw: RawManifest) -> list[Problem]:
+    problems: list[Problem] = []
+    if raw.form == "native":
+        target = raw.data.get("instructions", DEFAULT_INSTRUCTIONS)
+        if isinstance(target, str):
+            found = _referenced_file(raw, "$.instructions", target, fatal_outside=True)
+            problems.extend(found)
+            if not found:
+                problems.extend(_body_size(raw, "$.instructions", raw.folder / target, 0))
+    else:
+        problems.extend(_body_size(raw, "body", raw.path, raw.body_offset or 0))
+    resources = raw.data.get("resources")
+    if isinstance(resources, list):
+        for index, entry in enumerate(resources):
+            if isinstance(entry, str):
+                problems.extend(_referenced_file(raw, f"$.resources[{index}]", entry, fatal_outside=False))
+    return problems
+
+
+def _referenced_file(raw: RawManifest, location: str, relative: str, *, fatal_outside: bool) -> list[Problem]:
+    outside = resolve_inside(raw.folder, relative) is None
+    if outside:
+        return [
+            Problem(
+                raw.display,
+                location,
+                f"{relative!r} points outside the skill folder",
+                "keep every file the skill uses inside its folder (no '..', absolute paths or outward symlinks)",
+                code="outside-folder",
+                fatal=fatal_outside,
+            )
+        ]
+    if not (raw.folder / relative).is_file():
+        return [
+            Problem(
+                raw.display,
+                location,
+                f"{relative!r} does not exist",
+                f"create {relative} in the skill folder or fix the path",
+                code="missing-file",
+            )
+        ]
+    return []
+
+
+def _body_size(raw: RawManifest, location: str, path: Path, offset: int) -> list[Problem]:
+    try:
+        size = os.stat(path).st_size - offset
+    except OSError:
+        return []
+    if size <= MAX_INSTRUCTIONS_BYTES:
+        return []
+    return [
+        Problem(
+            raw.display,
+            location,
+            f"the instructions are {size:,} bytes; the limit is {MAX_INSTRUCTIONS_BYTES:,} (1 MiB), so they"
+            " cannot be loaded",
+            "move detail into resource files that are loaded on demand",
+            code="instructions-too-large",
+        )
+    ]
+
+
+def resolve_inside(folder: Path, relative: str) -> Path | None:
+    """Return ``folder/relative`` fully resolved, or ``None`` when it (or a symlink on the way) leaves folder."""
+    if not relative or Path(relative).is_absolute() or "\x00" in relative:
+        return None
+    root = folder.resolve()
+    target = (root / relative).resolve()
+    if target == root or root not in target.parents:
+        return None
+    return target
+
+
+def _type_name(value: Any) -> str:
+    for python_type, name in ((bool, "true/false"), (str, "a string"), (list, "a list"), (dict, "a mapping")):
+        if isinstance(value, python_type):
+            return name
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return type(value).__name__
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _dedupe(problems: Iterable[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for problem in problems:
+        key = (problem.location, problem.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    # Fatal problems first: they are what decides whether the skill loads at all.
+    return sorted(unique, key=lambda p: not p.fatal)
