@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,3 +64,42 @@ def shorten(text: str, width: int) -> str:
     """Return ``text`` on one line, cut to ``width`` characters with an ellipsis."""
     line = " ".join(text.split())
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+MAX_TASK_BYTES = 1024 * 1024
+
+
+def read_task(task: str | None) -> str:
+    """Return the task from the argument, or from standard input when it is ``-`` or absent.
+
+    Raises ``UsageError`` for an empty task, one that is not UTF-8, or one over 1 MiB.
+    """
+    from skillpack.errors import UsageError
+
+    if task is None or task == "-":
+        stdin = sys.stdin.buffer
+        if task is None and stdin.isatty():
+            raise UsageError('no task given — pass it as an argument ("...") or on standard input')
+        raw = stdin.read(MAX_TASK_BYTES + 1)
+        if len(raw) > MAX_TASK_BYTES:
+            raise UsageError(
+                f"the task on standard input is over {MAX_TASK_BYTES:,} bytes (1 MiB) — shorten it"
+            )
+        try:
+            text: str = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                f"the task on standard input is not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+                " — convert it, e.g. with iconv -t UTF-8"
+            ) from None
+    else:
+        try:
+            encoded = task.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError("the task is not valid UTF-8 — check the terminal's encoding") from None
+        if len(encoded) > MAX_TASK_BYTES:
+            raise UsageError(f"the task is over {MAX_TASK_BYTES:,} bytes (1 MiB) — shorten it")
+        text = task
+    if not text.strip():
+        raise UsageError('the task is empty — describe what you want done, e.g. "write a commit message"')
+    return text

@@ -56,9 +56,9 @@ def cli(ctx: click.Context, paths: tuple[Path, ...], only: bool) -> None:
 
 def _register() -> None:
     # Imported here so that each command module stays independent and importable on its own.
-    from skillpack.cli import inspect, scaffold, validate
+    from skillpack.cli import inspect, route, scaffold, validate
 
-    for module in (inspect, scaffold, validate):
+    for module in (inspect, route, scaffold, validate):
         for command in module.COMMANDS:
             cli.add_command(command)
 

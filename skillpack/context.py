@@ -1,0 +1,115 @@
+"""Render skills into model context: Claude-style XML, Markdown, the Agent Skills catalog, or JSON.
+
+Rendering is deterministic (the same skills in the same order give the same bytes), so a prompt cache
+keyed on the prefix keeps hitting. Nothing here cuts a skill's text: a skill is in or out whole.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Literal
+from xml.sax.saxutils import escape, quoteattr
+
+from skillpack.errors import UnknownComponentError
+from skillpack.skill import Skill
+from skillpack.tokens import count_tokens
+
+Format = Literal["xml", "markdown", "catalog", "json"]
+FORMATS: tuple[str, ...] = ("xml", "markdown", "catalog", "json")
+
+_PREAMBLE = {
+    "xml": (
+        "<skills>\nThe following skills were loaded for this task. Follow the instructions of each skill that"
+        " applies.\n",
+        "</skills>\n",
+    ),
+    "markdown": (
+        "# Skills loaded for this task\n\nFollow the instructions of each skill that applies.\n\n",
+        "",
+    ),
+    "catalog": ("<available_skills>\n", "</available_skills>\n"),
+}
+
+
+def check_format(name: str) -> Format:
+    """Return ``name`` as a Format, or raise ``UnknownComponentError`` listing the formats."""
+    if name not in FORMATS:
+        raise UnknownComponentError("format", name, list(FORMATS))
+    return name  # type: ignore[return-value]
+
+
+def render_block(skill: Skill, fmt: Format) -> str:
+    """Return one skill as it appears in a rendered context of format ``fmt`` (not for json)."""
+    if fmt == "xml":
+        version = f" version={quoteattr(skill.version)}" if skill.version else ""
+        return f"<skill name={quoteattr(skill.name)}{version}>\n{skill.instructions().rstrip()}\n</skill>\n"
+    if fmt == "markdown":
+        return f"## Skill: {skill.name}\n\n> {' '.join(skill.description.split())}\n\n{skill.instructions().rstrip()}\n\n"
+    if fmt == "catalog":
+        return catalog_entry(skill)
+    raise UnknownComponentError("block format", fmt, ["xml", "markdown", "catalog"])
+
+
+def catalog_entry(skill: Skill) -> str:
+    """Return one ``<skill>`` entry of the Agent Skills ``<available_skills>`` catalog."""
+    return (
+        "<skill>\n"
+        f"<name>{escape(skill.name)}</name>\n"
+        f"<description>{escape(' '.join(skill.description.split()))}</description>\n"
+        f"<location>{escape(str(skill.manifest_path))}</location>\n"
+        "</skill>\n"
+    )
+
+
+def render(skills: Sequence[Skill], fmt: Format = "xml") -> str:
+    """Render ``skills`` in order; an empty sequence renders as an empty string."""
+    if not skills:
+        return ""
+    if fmt == "json":
+        payload = {
+            "skills": [
+                {
+                    "name": s.name,
+                    "version": s.version,
+                    "description": s.description,
+                    "instructions": s.instructions(),
+                }
+                for s in skills
+            ]
+        }
+        return json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    head, tail = _PREAMBLE[fmt]
+    return head + "".join(render_block(s, fmt) for s in skills) + tail
+
+
+def render_catalog(skills: Sequence[Skill], *, budget: int | None = None) -> tuple[str, list[Skill]]:
+    """Render the Agent Skills catalog of ``skills`` under ``budget`` tokens.
+
+    Entries are taken in order while the whole catalog fits; returns the text and the skills left out.
+    """
+    if not skills:
+        return "", []
+    head, tail = _PREAMBLE["catalog"]
+    used = count_tokens(head + tail)
+    kept: list[str] = []
+    left_out: list[Skill] = []
+    for skill in skills:
+        entry = catalog_entry(skill)
+        cost = count_tokens(entry)
+        if budget is not None and used + cost > budget:
+            left_out.append(skill)
+            continue
+        kept.append(entry)
+        used += cost
+    if not kept:
+        return "", left_out
+    return head + "".join(kept) + tail, left_out
+
+
+def wrapper_tokens(fmt: Format) -> int:
+    """Return the tokens a context of format ``fmt`` spends outside the skills' own blocks."""
+    if fmt == "json":
+        return count_tokens('{\n  "skills": [\n  ]\n}\n')
+    head, tail = _PREAMBLE[fmt]
+    return count_tokens(head + tail)

@@ -1,0 +1,305 @@
+"""Select the skills a task needs: route, add what they require, fit them into a token budget.
+
+``select(pack, task, ...)`` returns a ``Selection``: what was chosen (score, evidence, tokens), what
+was rejected and why, and the context rendered in any format. Budgets are exact (tiktoken), and a
+skill that does not fit is left out whole and reported, never cut mid-text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from skillpack.context import FORMATS, Format, check_format, render, render_block, render_catalog
+from skillpack.errors import SkillContentError, UsageError
+from skillpack.routing.base import Ranking
+from skillpack.skill import Skill
+from skillpack.tokens import count_tokens, encoding_name
+
+if TYPE_CHECKING:
+    from skillpack.registry import SkillPack
+    from skillpack.routing.base import Router
+
+DEFAULT_ROUTER = "lexical"
+DEFAULT_K = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """A skill that goes into the context."""
+
+    skill: Skill
+    score: float
+    evidence: tuple[str, ...]
+    tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A skill the router ranked (or a selected skill required) that stays out, and why."""
+
+    skill: Skill
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The outcome of selecting skills for one task."""
+
+    task: str
+    ranking: Ranking
+    chosen: tuple[Chosen, ...]
+    rejected: tuple[Rejected, ...]
+    format: Format
+    budget: int | None
+    pack: SkillPack
+    notes: tuple[str, ...] = ()
+    catalog_budget: int | None = None
+
+    @property
+    def skills(self) -> tuple[Skill, ...]:
+        """The chosen skills, in the order they appear in the context."""
+        return tuple(c.skill for c in self.chosen)
+
+    @property
+    def unselected(self) -> tuple[Skill, ...]:
+        """Every skill in the pack that was not chosen, in pack order."""
+        chosen = {s.name for s in self.skills}
+        return tuple(s for s in self.pack if s.name not in chosen)
+
+    def render(self, format: str | None = None) -> str:
+        """Return the context a model receives: the chosen skills, then (if asked for) the catalog."""
+        fmt = check_format(format) if format else self.format
+        text = render(self.skills, fmt)
+        if self.catalog_budget is not None and fmt != "json":
+            catalog, _ = render_catalog(self.unselected, budget=self.catalog_budget)
+            if catalog:
+                text = f"{text}\n{catalog}" if text else catalog
+        return text
+
+    @cached_property
+    def context_tokens(self) -> int:
+        """Exact tokens of ``render()`` in the selection's format."""
+        return count_tokens(self.render())
+
+    @cached_property
+    def catalog_left_out(self) -> tuple[str, ...]:
+        if self.catalog_budget is None:
+            return ()
+        _, left_out = render_catalog(self.unselected, budget=self.catalog_budget)
+        return tuple(s.name for s in left_out)
+
+    def all_skills_tokens(self) -> int:
+        """Tokens of a context holding every skill in the pack (what routing saves against)."""
+        key = f"all-skills-tokens:{self.format}"
+        return int(self.pack.cache(key, lambda: _tokens_of_everything(self.pack, self.format)))
+
+    def report(self, *, compare_all: bool = True) -> dict[str, Any]:
+        """Return what was chosen and why, rejected and why, and the token bill, JSON-ready."""
+        data: dict[str, Any] = {
+            "task": self.task,
+            "router": self.ranking.router,
+            "abstained": self.ranking.abstained,
+            "format": self.format,
+            "budget": self.budget,
+            "encoding": encoding_name(),
+            "chosen": [
+                {
+                    "name": c.skill.name,
+                    "score": round(c.score, 4),
+                    "tokens": c.tokens,
+                    "evidence": list(c.evidence),
+                }
+                for c in self.chosen
+            ],
+            "rejected": [
+                {"name": r.skill.name, "score": round(r.score, 4), "reason": r.reason} for r in self.rejected
+            ],
+            "context_tokens": self.context_tokens,
+            "routing_tokens": self.ranking.routing_tokens,
+            "notes": list(self.ranking.notes) + list(self.notes),
+            "skills_installed": len(self.pack),
+        }
+        if self.catalog_budget is not None:
+            data["catalog_budget"] = self.catalog_budget
+            data["catalog_left_out"] = list(self.catalog_left_out)
+        if compare_all:
+            everything = self.all_skills_tokens()
+            data["all_skills_tokens"] = everything
+            data["saved_tokens"] = everything - self.context_tokens
+        return data
+
+    def report_json(self) -> str:
+        return json.dumps(self.report(), indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def select(
+    pack: SkillPack,
+    task: str,
+    *,
+    k: int = DEFAULT_K,
+    budget: int | None = None,
+    router: str | Router = DEFAULT_ROUTER,
+    format: str = "xml",
+    catalog_budget: int | None = None,
+) -> Selection:
+    """Route ``task`` over ``pack`` and take the top ``k`` skills (plus what they require) within ``budget``.
+
+    ``budget`` counts every token of the rendered context (format ``format``), wrapper included.
+    """
+    fmt = check_format(format)
+    if k <= 0:
+        raise UsageError(f"k must be at least 1 (got {k}) — pass -k 1 or more")
+    if budget is not None and budget <= 0:
+        raise UsageError(
+            f"the budget must be a positive number of tokens (got {budget}) — e.g. --budget 4000"
+        )
+    if catalog_budget is not None and catalog_budget <= 0:
+        raise UsageError(
+            f"the catalog budget must be positive (got {catalog_budget}) — e.g. --catalog-budget 1000"
+        )
+    ranker = _router(router)
+    ranking = ranker.rank(task, pack, k=k)
+    chosen: list[Chosen] = []
+    rejected: list[Rejected] = []
+    notes: list[str] = []
+    taken: list[Skill] = []
+    taken_names: set[str] = set()
+    for match in ranking.matches[:k]:
+        if match.skill.name in taken_names:
+            continue
+        group, problem = _with_requirements(pack, match.skill)
+        if problem:
+            notes.append(problem)
+        fresh = [s for s in group if s.name not in taken_names]
+        try:
+            candidate = taken + fresh
+            tokens = count_tokens(render(candidate, fmt))
+        except SkillContentError as exc:
+            rejected.append(Rejected(match.skill, match.score, f"instructions unreadable: {exc}"))
+            continue
+        if budget is not None and tokens > budget:
+            current = count_tokens(render(taken, fmt)) if taken else 0
+            needed = tokens - current
+            what = f" with {', '.join(s.name for s in fresh[1:])}" if len(fresh) > 1 else ""
+            rejected.append(
+                Rejected(
+                    match.skill,
+                    match.score,
+                    f"over budget: needs {needed} tokens{what}, {budget - current} left of {budget}",
+                )
+            )
+            continue
+        for skill in fresh:
+            is_main = skill is match.skill
+            evidence = match.evidence if is_main else (f"required by {match.skill.name}",)
+            chosen.append(Chosen(skill, match.score if is_main else 0.0, evidence, _block_tokens(skill, fmt)))
+            taken_names.add(skill.name)
+        taken = candidate
+    for match in ranking.matches[k:]:
+        if match.skill.name not in taken_names:
+            rejected.append(Rejected(match.skill, match.score, f"ranked below the top {k}"))
+    return Selection(
+        task=task,
+        ranking=ranking,
+        chosen=tuple(chosen),
+        rejected=tuple(rejected),
+        format=fmt,
+        budget=budget,
+        pack=pack,
+        notes=tuple(notes),
+        catalog_budget=catalog_budget,
+    )
+
+
+def _router(router: str | Router) -> Router:
+    if isinstance(router, str):
+        from skillpack.plugins import get_router
+
+        built: Router = get_router(router)
+        return built
+    return router
+
+
+def _with_requirements(pack: SkillPack, skill: Skill) -> tuple[list[Skill], str]:
+    """Return ``skill`` followed by what it requires (transitively, each once), and a problem note."""
+    ordered: list[Skill] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+
+    def visit(current: Skill) -> None:
+        if current.name in seen:
+            return
+        seen.add(current.name)
+        ordered.append(current)
+        for requirement in current.requires:
+            if requirement.name not in pack:
+                problems.append(f"{current.name} requires {requirement}, which is not installed")
+                continue
+            needed = pack.get(requirement.name)
+            mismatch = _version_mismatch(needed, requirement.specifier)
+            if mismatch:
+                problems.append(f"{current.name} requires {requirement}, but {mismatch}")
+            visit(needed)
+
+    visit(skill)
+    return ordered, "; ".join(problems)
+
+
+def _version_mismatch(skill: Skill, specifier: str) -> str:
+    if not specifier:
+        return ""
+    try:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        from packaging.version import InvalidVersion, Version
+    except ImportError:  # pragma: no cover - packaging ships with every pip
+        return ""
+    try:
+        wanted = SpecifierSet(specifier)
+    except InvalidSpecifier:
+        return f"{specifier!r} is not a valid version range"
+    if not skill.version:
+        return f"{skill.name} declares no version"
+    try:
+        if Version(skill.version) in wanted:
+            return ""
+    except InvalidVersion:
+        return f"{skill.name} has an invalid version {skill.version!r}"
+    return f"{skill.name} is version {skill.version}"
+
+
+def _block_tokens(skill: Skill, fmt: Format) -> int:
+    if fmt == "json":
+        entry = {"name": skill.name, "description": skill.description, "instructions": skill.instructions()}
+        return count_tokens(json.dumps(entry, indent=2, sort_keys=True, ensure_ascii=False))
+    return count_tokens(render_block(skill, fmt))
+
+
+def _tokens_of_everything(pack: SkillPack, fmt: Format) -> int:
+    # Counting every skill means reading every body; the counts are kept on disk, keyed by the files'
+    # identity (path, size, modification time) and the manifest hash, so a later call only stats them.
+    import os
+
+    from skillpack.cache import CountStore, cache_dir
+
+    store = CountStore(cache_dir() / "block-tokens.json")
+    total = 0
+    for skill in pack:
+        try:
+            stat = os.stat(skill.instructions_path)
+            key = f"{fmt}|{skill.instructions_path}|{stat.st_size}|{stat.st_mtime_ns}|{skill.manifest_sha256}"
+            tokens = store.get(key)
+            if tokens is None:
+                tokens = _block_tokens(skill, fmt)
+                store.put(key, tokens)
+        except (OSError, SkillContentError):
+            continue
+        total += tokens
+    store.save()
+    return total
+
+
+__all__ = ["FORMATS", "Chosen", "Rejected", "Selection", "select"]
