@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from skillpack.errors import SkillpackError
+
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -16,7 +18,7 @@ def _locate(name: str) -> Path:
     for candidate in (_PACKAGE / "_bundled" / name, _PACKAGE.parent / name):
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(f"skillpack's {name}/ folder is missing from {_PACKAGE}; reinstall skillpack")
+    raise SkillpackError(f"skillpack's {name}/ folder is missing from {_PACKAGE} — reinstall skillpack")
 
 
 def skills_dir() -> Path:

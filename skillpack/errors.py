@@ -39,7 +39,11 @@ class SkillNotFoundError(UsageError, LookupError):
     """No skill has the requested name."""
 
     def __init__(self, name: str, close: list[str]) -> None:
-        hint = f"; did you mean {', '.join(close)}?" if close else "; run `skillpack list` to see what is installed"
+        hint = (
+            f"; did you mean {', '.join(close)}?"
+            if close
+            else "; run `skillpack list` to see what is installed"
+        )
         super().__init__(f"no skill named {name!r}{hint}")
         self.name = name
         self.close = close
@@ -80,7 +84,8 @@ class MissingExtraError(SkillpackError):
 
     def __init__(self, feature: str, extra: str, module: str) -> None:
         super().__init__(
-            f"{feature} needs the optional module {module!r}; install it with: pip install 'skillpack[{extra}]'"
+            f"{feature} needs the optional module {module!r};"
+            f" install it with: pip install 'skillpack[{extra}]'"
         )
         self.feature = feature
         self.extra = extra

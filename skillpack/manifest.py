@@ -59,7 +59,7 @@ class _ManifestLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise _YamlRefusal(
                 "YAML aliases (*name) are not allowed in a manifest",
                 "write the value out in full instead of referring to an anchor",
@@ -120,7 +120,8 @@ def manifest_path(folder: Path) -> tuple[Path, Form, tuple[Problem, ...]]:
             f"{folder.name}/",
             "folder",
             f"no {AGENT_SKILLS_MANIFEST} or {NATIVE_MANIFEST} in this folder",
-            f"add one (`skillpack new {folder.name}` writes a scaffold), or move the folder out of the skill path",
+            f"add one (`skillpack new {folder.name}` writes a scaffold),"
+            " or move the folder out of the skill path",
             code="no-manifest",
             fatal=True,
         )
@@ -159,7 +160,13 @@ def _fatal(display: str, location: str, message: str, fix: str, code: str) -> Ma
 
 def _open_error(display: str, exc: OSError) -> ManifestError:
     reason = exc.strerror or type(exc).__name__
-    return _fatal(display, "file", f"cannot be read: {reason}", "check that the file exists and is readable", "unreadable")
+    return _fatal(
+        display,
+        "file",
+        f"cannot be read: {reason}",
+        "check that the file exists and is readable",
+        "unreadable",
+    )
 
 
 def _read_capped(path: Path, display: str, limit: int) -> bytes:
@@ -194,7 +201,7 @@ def _read_front_matter(path: Path, display: str) -> tuple[bytes, int]:
     ``---`` inside a value (``description: a---b``) cannot cut it short.
     """
     try:
-        handle = open(path, "rb")
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the `with handle` below
     except OSError as exc:
         raise _open_error(display, exc) from None
     with handle:
@@ -229,7 +236,8 @@ def _read_front_matter(path: Path, display: str) -> tuple[bytes, int]:
                 raise _fatal(
                     display,
                     "front matter",
-                    f"front matter is over {MAX_MANIFEST_BYTES:,} bytes (64 KiB), or has no closing '---' line",
+                    f"front matter is over {MAX_MANIFEST_BYTES:,} bytes (64 KiB),"
+                    " or has no closing '---' line",
                     "close the front matter with a line '---' and move long text into the body",
                     "too-large",
                 )
@@ -272,7 +280,7 @@ def _parse_yaml(text: str, display: str, line_offset: int) -> dict[str, Any]:
         return f"line {mark.line + 1 + line_offset}, column {mark.column + 1}"
 
     try:
-        data = yaml.load(text, Loader=_ManifestLoader)  # noqa: S506 - _ManifestLoader is a SafeLoader
+        data = yaml.load(text, Loader=_ManifestLoader)  # _ManifestLoader is a SafeLoader
     except _YamlRefusal as exc:
         raise _fatal(display, where(exc.mark), exc.message, exc.fix, "yaml") from None
     except yaml.MarkedYAMLError as exc:
@@ -286,6 +294,9 @@ def _parse_yaml(text: str, display: str, line_offset: int) -> dict[str, Any]:
         ) from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise _fatal(display, "yaml", f"YAML error: {exc}", "fix the YAML syntax", "yaml") from None
+    except (ValueError, OverflowError) as exc:
+        # A value the constructors cannot build, e.g. an integer of more than 4,300 digits.
+        raise _fatal(display, "yaml", f"a value cannot be read: {exc}", "quote the value", "yaml") from None
     if data is None:
         raise _fatal(
             display, "$", "the manifest is empty", "add at least name: and description:", "not-a-mapping"

@@ -60,7 +60,8 @@ def create_skill(
     manifest: dict[str, object] = {
         "name": name,
         "description": description
-        or f"TODO: say what {name} does and when to use it, e.g. 'Formats ... Use when the user asks to ...'.",
+        or f"TODO: say what {name} does and when to use it,"
+        " e.g. 'Formats ... Use when the user asks to ...'.",
         "version": "0.1.0",
         "when_to_use": "TODO: the situations that call for this skill.",
         "when_not_to_use": "TODO: look-alike situations where another skill fits better.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,13 @@ from skillpack.manifest import (
     read_manifest,
 )
 from skillpack.problems import Problem
-from skillpack.validation import CLIENT_FIELDS, known_fields, resolve_inside, validate_manifest
+from skillpack.validation import (
+    CLIENT_FIELDS,
+    is_regular_file,
+    known_fields,
+    resolve_inside,
+    validate_manifest,
+)
 
 #: How many files a skill folder may expose as resources when it does not declare them.
 MAX_DISCOVERED_RESOURCES = 1000
@@ -189,7 +196,9 @@ class Skill:
         if self.form == "native":
             target = resolve_inside(self.folder, str(self.manifest.get("instructions", DEFAULT_INSTRUCTIONS)))
             if target is None:
-                raise SkillContentError(f"{display}: instructions point outside the skill folder; refusing to read")
+                raise SkillContentError(
+                    f"{display}: instructions point outside the skill folder; refusing to read"
+                )
             path, offset = target, 0
         else:
             path, offset = self.manifest_path, self.body_offset or 0
@@ -217,17 +226,20 @@ class Skill:
         return found
 
     def _discover_resources(self) -> list[str]:
-        skip = {self.manifest_path.resolve(), self.instructions_path.resolve()}
-        found: list[str] = []
         root = self.folder
+        skip = {
+            resolve_inside(root, os.path.relpath(p, root))
+            for p in (self.manifest_path, self.instructions_path)
+        }
+        found: list[str] = []
         for directory, subdirs, files in os.walk(root):
             subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d != "__pycache__")
             for file_name in sorted(files):
                 if file_name.startswith("."):
                     continue
                 relative = os.path.relpath(os.path.join(directory, file_name), root)
-                path = root / relative
-                if path.resolve() in skip or not _is_inside_file(root, relative):
+                target = resolve_inside(root, relative)
+                if target is None or target in skip or not is_regular_file(target):
                     continue
                 found.append(Path(relative).as_posix())
                 if len(found) >= MAX_DISCOVERED_RESOURCES:
@@ -241,7 +253,7 @@ class Skill:
             raise SkillContentError(
                 f"{self.name}: resource {relative!r} points outside the skill folder; refusing to read it"
             )
-        if not target.is_file():
+        if not is_regular_file(target):
             raise SkillContentError(
                 f"{self.name}: no resource {relative!r}; available: {', '.join(self.resources()) or 'none'}"
             )
@@ -255,28 +267,43 @@ class Skill:
 
 def _is_inside_file(folder: Path, relative: str) -> bool:
     target = resolve_inside(folder, relative)
-    return target is not None and target.is_file()
+    return target is not None and is_regular_file(target)
+
+
+def _open_without_blocking(path: str, flags: int) -> int:
+    # Opening a named pipe blocks until someone writes to it; O_NONBLOCK makes it return at once,
+    # so the regular-file check below can refuse it. It changes nothing for regular files.
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
 
 
 def _read_limited(path: Path, display: str, offset: int, limit: int, *, what: str) -> str:
     try:
-        with open(path, "rb") as handle:
+        with open(path, "rb", opener=_open_without_blocking) as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise SkillContentError(
+                    f"{display}: the {what} file is not a regular file (a pipe or device?) — replace it"
+                    " with a UTF-8 text file"
+                )
             handle.seek(offset)
             raw = handle.read(limit + 1)
     except OSError as exc:
         raise SkillContentError(
-            f"{display}: the {what} file cannot be read: {exc.strerror or exc} — check that it exists and is readable"
+            f"{display}: the {what} file cannot be read: {exc.strerror or exc}"
+            " — check that it exists and is readable"
         ) from None
     if len(raw) > limit:
         raise SkillContentError(
             f"{display}: the {what} file is over {limit:,} bytes (1 MiB) — split it into resource files"
         )
     if b"\x00" in raw:
-        raise SkillContentError(f"{display}: the {what} file holds binary data (a NUL byte) — it must be UTF-8 text")
+        raise SkillContentError(
+            f"{display}: the {what} file holds binary data (a NUL byte) — it must be UTF-8 text"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SkillContentError(
-            f"{display}: the {what} file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start + offset})"
+            f"{display}: the {what} file is not UTF-8 text"
+            f" (byte 0x{raw[exc.start]:02x} at offset {exc.start + offset})"
             " — save the file as UTF-8"
         ) from None

@@ -12,16 +12,20 @@ from __future__ import annotations
 import difflib
 import functools
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match, relevance
+from typing import TYPE_CHECKING, Any
 
 from skillpack.bundled import load_schema
 from skillpack.manifest import DEFAULT_INSTRUCTIONS, MAX_INSTRUCTIONS_BYTES, RawManifest
 from skillpack.problems import Problem
+
+if TYPE_CHECKING:
+    # jsonschema is imported when the first manifest is validated: importing it reads and indexes
+    # every bundled metaschema from disk, which `import skillpack` must not do.
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 #: Fields that clients such as Claude Code read but neither the Agent Skills specification nor
 #: skillpack defines. They are kept in ``Skill.extra`` and reported, never rejected.
@@ -44,6 +48,8 @@ _FIXES_BY_FIELD = {
     "requires": "write a skill name, optionally with a version range: 'semver-bump >=1.0,<2'",
 }
 
+_PLAIN_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
+
 _TYPE_NAMES = {
     "string": "a string",
     "array": "a list",
@@ -56,6 +62,8 @@ _TYPE_NAMES = {
 
 @functools.cache
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema("skill"))
 
 
@@ -122,6 +130,8 @@ def _schema_problems(raw: RawManifest) -> list[Problem]:
     ]
     if not errors:
         return []
+    from jsonschema.exceptions import best_match, relevance
+
     best = best_match(errors)
     rest = sorted((e for e in errors if e is not best), key=relevance, reverse=True)
     return [_schema_problem(raw.display, error) for error in [best, *rest] if error is not None]
@@ -130,7 +140,7 @@ def _schema_problems(raw: RawManifest) -> list[Problem]:
 def _schema_problem(display: str, error: ValidationError) -> Problem:
     location = error.json_path
     field = str(error.absolute_path[0]) if error.absolute_path else ""
-    instance = error.instance
+    instance: Any = error.instance
     kind = error.validator
     value = error.validator_value
     fix = _FIXES_BY_FIELD.get(field, "see the field's description in schemas/skill.schema.json")
@@ -163,14 +173,15 @@ def _field_problems(raw: RawManifest) -> list[Problem]:
     for field in raw.data:
         if field in known:
             continue
-        location = f"$.{field}" if field.replace("_", "").replace("-", "").isalnum() else f"$[{field!r}]"
+        # The same JSON path spelling as jsonschema's ``json_path``: $.plain_key, $['other-key'].
+        location = f"$.{field}" if _PLAIN_KEY.match(field) else f"$[{field!r}]"
         if field in CLIENT_FIELDS:
             problems.append(
                 Problem(
                     raw.display,
                     location,
-                    f"{field!r} is a {CLIENT_FIELDS[field]} field, not part of the Agent Skills specification;"
-                    " kept, and not used by skillpack",
+                    f"{field!r} is a {CLIENT_FIELDS[field]} field, not part of the Agent Skills"
+                    " specification; kept, and not used by skillpack",
                     "nothing to do if the skill is meant for that client; otherwise remove it",
                     "warning",
                     code="client-field",
@@ -228,19 +239,20 @@ def _referenced_file(raw: RawManifest, location: str, relative: str, *, fatal_ou
             Problem(
                 raw.display,
                 location,
-                f"{relative!r} points outside the skill folder",
-                "keep every file the skill uses inside its folder (no '..', absolute paths or outward symlinks)",
+                f"{_short(relative)} points outside the skill folder",
+                "keep every file the skill uses inside its folder"
+                " (no '..', absolute paths or outward symlinks)",
                 code="outside-folder",
                 fatal=fatal_outside,
             )
         ]
-    if not (raw.folder / relative).is_file():
+    if not is_regular_file(raw.folder / relative):
         return [
             Problem(
                 raw.display,
                 location,
-                f"{relative!r} does not exist",
-                f"create {relative} in the skill folder or fix the path",
+                f"{_short(relative)} does not exist",
+                f"create {_short(relative).strip(chr(39))} in the skill folder or fix the path",
                 code="missing-file",
             )
         ]
@@ -267,14 +279,30 @@ def _body_size(raw: RawManifest, location: str, path: Path, offset: int) -> list
 
 
 def resolve_inside(folder: Path, relative: str) -> Path | None:
-    """Return ``folder/relative`` fully resolved, or ``None`` when it (or a symlink on the way) leaves folder."""
+    """Return ``folder/relative`` fully resolved, or ``None`` when it (or a symlink on it) leaves folder.
+
+    A path that cannot be resolved at all (a symlink loop) is ``None`` too: it cannot be read safely.
+    """
     if not relative or Path(relative).is_absolute() or "\x00" in relative:
         return None
-    root = folder.resolve()
-    target = (root / relative).resolve()
+    try:
+        root = folder.resolve()
+        target = (root / relative).resolve()
+    except (OSError, RuntimeError):
+        # A symlink loop: Python before 3.13 raises RuntimeError, later versions OSError.
+        return None
     if target == root or root not in target.parents:
         return None
     return target
+
+
+def is_regular_file(path: Path) -> bool:
+    """Return True when ``path`` is a regular file; False, never an error, when it cannot be checked."""
+    try:
+        return path.is_file()
+    except OSError:
+        # Path.is_file lets some errors through (permission denied, a name too long for the file system).
+        return False
 
 
 def _type_name(value: Any) -> str:

@@ -54,16 +54,16 @@ def list_(ctx: click.Context, output_format: str) -> None:
     if output_format == "json":
         echo_json(rows)
         return
-    if not rows:
-        click.echo("no skills found; create one with `skillpack new NAME` or add --path FOLDER")
     width = max((len(r["name"]) for r in rows), default=4)
-    click.echo(f"{'NAME':<{width}}  {'SOURCE':<8}  {'TOKENS':>6}  DESCRIPTION")
+    if rows:
+        click.echo(f"{'NAME':<{width}}  {'SOURCE':<8}  {'TOKENS':>6}  DESCRIPTION")
+    else:
+        click.echo("no skills found; create one with `skillpack new NAME` or add --path FOLDER")
     for row in rows:
-        tokens = "?" if row["tokens"] is None else str(row["tokens"])
+        shown = "?" if row["tokens"] is None else str(row["tokens"])
         flag = f" [{len(row['warnings'])} warning(s)]" if row["warnings"] else ""
-        click.echo(
-            f"{row['name']:<{width}}  {row['source']:<8}  {tokens:>6}  {shorten(row['description'], 70)}{flag}"
-        )
+        description = shorten(row["description"], 70)
+        click.echo(f"{row['name']:<{width}}  {row['source']:<8}  {shown:>6}  {description}{flag}")
     for shadow in pack.shadowed:
         click.echo(f"shadowed: {shadow.skill.name} at {shadow.skill.folder} (by {shadow.by.folder})")
     for problem in pack.problems:

@@ -35,9 +35,14 @@ def new(name: str, form: str, parent: Path, description: str | None) -> None:
       skillpack new release-notes
       skillpack new release-notes --form agent-skills --dir ./skills
     """
-    folder = create_skill(parent, name, form="native" if form == "native" else "agent-skills", description=description)
+    folder = create_skill(
+        parent, name, form="native" if form == "native" else "agent-skills", description=description
+    )
     click.echo(f"created {folder}")
-    click.echo(f"next: edit its description, examples and instructions, then run: skillpack validate {folder} --strict")
+    click.echo(
+        "next: edit its description, examples and instructions, then run:"
+        f" skillpack validate {folder} --strict"
+    )
 
 
 COMMANDS = [new]

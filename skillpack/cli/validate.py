@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 
 from skillpack.cli.common import echo_json, format_option, load_pack, settings
-from skillpack.problems import Problem
+from skillpack.errors import SkillContentError
+from skillpack.problems import Problem, Severity
 from skillpack.registry import SkillPack
+from skillpack.skill import Skill
 
 
 @click.command()
@@ -17,7 +19,9 @@ from skillpack.registry import SkillPack
 @click.option("-v", "--verbose", is_flag=True, help="Show every problem, not only the best match per file.")
 @format_option("text", "json")
 @click.pass_context
-def validate(ctx: click.Context, paths: tuple[Path, ...], strict: bool, verbose: bool, output_format: str) -> None:
+def validate(
+    ctx: click.Context, paths: tuple[Path, ...], strict: bool, verbose: bool, output_format: str
+) -> None:
     """Check skill manifests and report each problem as one line with a fix.
 
     PATHS are skill folders or folders of skills; without them, the whole search path is checked.
@@ -41,6 +45,10 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], strict: bool, verbose:
     for skill in pack:
         for problem in skill.problems:
             by_file.setdefault(problem.file, []).append(problem)
+        if not any(p.location in ("$.instructions", "body") for p in skill.problems):
+            unreadable = _instructions_problem(skill, strict=strict)
+            if unreadable is not None:
+                by_file.setdefault(unreadable.file, []).append(unreadable)
     for shadow in pack.shadowed:
         note = Problem(
             f"{shadow.skill.folder.name}/{shadow.skill.manifest_path.name}",
@@ -83,6 +91,20 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], strict: bool, verbose:
             f" {errors} errors, {warnings} warnings"
         )
     ctx.exit(1 if errors else 0)
+
+
+def _instructions_problem(skill: Skill, *, strict: bool) -> Problem | None:
+    """Read the instructions (loading never does) and say why they cannot be used, if they cannot."""
+    try:
+        skill.instructions()
+    except SkillContentError as exc:
+        file = f"{skill.folder.name}/{skill.instructions_path.name}"
+        message, _, fix = str(exc).removeprefix(f"{file}: ").partition(" — ")
+        severity: Severity = "error" if strict else "warning"
+        return Problem(
+            file, "file", message, fix or "fix or replace the file", severity, "unreadable-instructions"
+        )
+    return None
 
 
 COMMANDS = [validate]

@@ -1,0 +1,95 @@
+"""The ``skillpack`` group: help with examples everywhere, version, and errors as one line with an exit code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from skillpack import __version__
+from skillpack.cli.main import cli
+from skillpack.errors import ManifestError, SkillpackError, UsageError
+from skillpack.problems import Problem
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), prog_name="skillpack")
+
+
+def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found += all_commands(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+def test_the_foundation_commands_are_registered() -> None:
+    assert {"validate", "list", "show", "new"} <= set(cli.commands)
+
+
+@pytest.mark.parametrize("path", all_commands(), ids=lambda path: " ".join(path) or "skillpack")
+def test_every_help_has_an_example(path: tuple[str, ...]) -> None:
+    result = run(*path, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output, f"`skillpack {' '.join(path)} --help` shows no example"
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0, result.output
+    assert result.output == f"skillpack, version {__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (SkillpackError("it broke — do this"), 1),
+        (UsageError("bad option — do that"), 2),
+        (ManifestError(Problem("x/SKILL.md", "$.name", "is wrong", "fix it")), 1),
+    ],
+)
+def test_library_errors_become_one_line_and_their_exit_code(
+    monkeypatch: pytest.MonkeyPatch, error: SkillpackError, code: int
+) -> None:
+    @click.command()
+    def boom() -> None:
+        raise error
+
+    monkeypatch.setitem(cli.commands, "boom", boom)
+    result = run("boom")
+    assert result.exit_code == code, result.output
+    assert result.output == f"skillpack: error: {error}\n"
+    assert result.stdout == ""
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = run("frobnicate")
+    assert result.exit_code == 2, result.output
+    assert "No such command 'frobnicate'" in result.output
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("--path", str(tmp_path / "missing"), "list")
+    assert result.exit_code == 2, result.output
+    assert (
+        result.output
+        == f"skillpack: error: {tmp_path / 'missing'}: no such folder — give a skill folder or a folder of skills\n"
+    )
+
+
+def test_console_script(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "skillpack"
+    if not script.exists():
+        pytest.skip(f"{script} is absent: skillpack is not installed in this interpreter's environment")
+    completed = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == f"skillpack, version {__version__}\n"
