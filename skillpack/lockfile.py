@@ -1,0 +1,119 @@
+"""``skillpack.lock``: which skills ``skillpack install`` put where, from what, with which checksum.
+
+The file is JSON (``schemas/lock.schema.json``), written with sorted keys and entries so that it
+diffs cleanly under version control::
+
+    {
+      "lockfile-version": 1,
+      "skills": [
+        {"checksum": "sha256:…", "name": "semver-bump", "path": "", "resolved": "",
+         "source": "vendor/semver-bump-1.0.0.skill", "version": "1.0.0"}
+      ]
+    }
+
+A project's lock sits at its root (``./skillpack.lock``, beside ``.skillpack/``); the user's sits in
+the user's skill home (``$SKILLPACK_HOME/skillpack.lock``). Writes go to a file beside it, then rename.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from skillpack.bundled import load_schema
+from skillpack.errors import SkillpackError
+
+LOCK_NAME = "skillpack.lock"
+LOCK_VERSION = 1
+MAX_LOCK_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class LockEntry:
+    """One installed skill as the lock records it."""
+
+    name: str
+    version: str
+    source: str
+    checksum: str
+    resolved: str = ""
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Lock:
+    """The entries of one lock file, sorted by name."""
+
+    entries: tuple[LockEntry, ...] = ()
+
+    def get(self, name: str) -> LockEntry | None:
+        return next((entry for entry in self.entries if entry.name == name), None)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(entry.name for entry in self.entries)
+
+    def with_entries(self, entries: list[LockEntry]) -> Lock:
+        """Return a lock where ``entries`` replace any entries of the same names."""
+        replaced = {entry.name for entry in entries}
+        kept = [entry for entry in self.entries if entry.name not in replaced]
+        return Lock(tuple(sorted([*kept, *entries], key=lambda e: e.name)))
+
+    def without(self, name: str) -> Lock:
+        return Lock(tuple(entry for entry in self.entries if entry.name != name))
+
+    def to_dict(self) -> dict[str, object]:
+        return {"lockfile-version": LOCK_VERSION, "skills": [asdict(entry) for entry in self.entries]}
+
+
+def read_lock(path: Path) -> Lock:
+    """Return the lock at ``path``, or an empty one when the file does not exist.
+
+    Raises ``SkillpackError`` naming the file, the JSON path and the fix when it cannot be used.
+    """
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_LOCK_BYTES + 1)
+    except FileNotFoundError:
+        return Lock()
+    except OSError as exc:
+        raise SkillpackError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_LOCK_BYTES:
+        raise SkillpackError(f"{path}: over {MAX_LOCK_BYTES:,} bytes; this is not a skillpack lock file")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SkillpackError(
+            f"{path}: not valid JSON ({exc}) — restore it from version control, or delete it and reinstall"
+        ) from None
+    error = best_match(Draft202012Validator(load_schema("lock")).iter_errors(data))
+    if error is not None:
+        raise SkillpackError(
+            f"{path}: {error.json_path}: {error.message} — restore it from version control, or delete it and"
+            " reinstall"
+        )
+    entries = [LockEntry(**item) for item in data["skills"]]
+    names = [entry.name for entry in entries]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise SkillpackError(f"{path}: {duplicates[0]!r} is listed twice — keep one entry per skill")
+    return Lock(tuple(sorted(entries, key=lambda e: e.name)))
+
+
+def write_lock(path: Path, lock: Lock) -> None:
+    """Write ``lock`` to ``path`` atomically (a file beside it, then rename)."""
+    text = json.dumps(lock.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise SkillpackError(f"{path}: cannot be written: {exc.strerror or exc}") from None

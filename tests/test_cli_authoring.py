@@ -1,0 +1,232 @@
+"""The author and install commands through click: lint, test, pack, install, uninstall."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import MakeSkill
+
+from skillpack.cli.main import cli
+
+GOOD = "Merges two CSV files on a key column and reports unmatched rows. Use when a task joins or merges CSV tables."
+REPORT = (
+    "Writes a weekly status report from meeting notes and tickets. Use when someone asks for a status update."
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(skill_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def library(tmp_path: Path, make_skill: MakeSkill) -> Path:
+    root = tmp_path / "lib"
+    make_skill(
+        root,
+        "csv-merge",
+        version="1.0.0",
+        description=GOOD,
+        examples=["merge the two csv exports on customer id", "join these csv files"],
+        counter_examples=["write the weekly status report"],
+    )
+    make_skill(
+        root,
+        "status-report",
+        version="1.0.0",
+        description=REPORT,
+        examples=["write the weekly status report", "summarise my notes into a status update"],
+    )
+    return root
+
+
+# -- lint ---------------------------------------------------------------------------------------------
+
+
+def test_lint_clean_library_exits_0(runner: CliRunner, library: Path) -> None:
+    result = runner.invoke(cli, ["--only", "lint", str(library)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1].startswith("2 skills linted: 0 errors, 0 warnings; catalog ")
+
+
+def test_lint_prints_warnings_one_per_line_and_errors_exit_1(
+    runner: CliRunner, library: Path, make_skill: MakeSkill
+) -> None:
+    make_skill(library, "vague", description="Helps.")
+    result = runner.invoke(cli, ["--only", "lint", str(library)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: vague/skill.yaml: $.description: too vague to route on: 1 words, 6 characters — "
+        in result.output
+    )
+    make_skill(library, "misnamed", fields={"name": "not-the-folder"}, description=GOOD, examples=["x"])
+    result = runner.invoke(cli, ["--only", "lint", str(library)])
+    assert result.exit_code == 1, result.output
+    assert (
+        "misnamed/skill.yaml: $.name: 'not-the-folder' differs from the folder name 'misnamed'"
+        in result.output
+    )
+
+
+def test_lint_json(runner: CliRunner, library: Path) -> None:
+    result = runner.invoke(cli, ["--only", "lint", str(library), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["ok"], data["skills"], data["errors"]) == (True, 2, 0)
+    assert [b["client"] for b in data["budgets"]] == ["Claude Code", "Codex"]
+
+
+def test_only_without_paths_is_a_usage_error(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["--only", "lint"])
+    assert result.exit_code == 2, result.output
+    assert "--only needs at least one --path or PATH" in result.output
+
+
+# -- test -----------------------------------------------------------------------------------------------
+
+
+def test_trigger_tests_pass(runner: CliRunner, library: Path) -> None:
+    result = runner.invoke(cli, ["--only", "test", str(library), "-k", "1"])
+    assert result.exit_code == 0, result.output
+    assert "PASS  csv-merge      recall 2/2 (1.00)  precision 1.00" in result.output
+    assert (
+        "2 skills tested against a library of 2 with lexical (k=1, counter-k=1): 2 passed, 0 failed"
+        in result.output
+    )
+
+
+def test_holdout_run_writes_no_index_cache(runner: CliRunner, library: Path, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["--only", "test", str(library), "-k", "1", "--holdout", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["holdout"], data["probes"], data["failed_probes"]) == (True, 5, 0)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_trigger_test_failure_exits_1_and_lists_it(
+    runner: CliRunner, library: Path, make_skill: MakeSkill
+) -> None:
+    make_skill(
+        library,
+        "csv-merge",
+        version="1.0.0",
+        description=GOOD,
+        examples=["join these csv files"],
+        counter_examples=["merge two csv files"],
+    )
+    result = runner.invoke(cli, ["--only", "test", str(library)])
+    assert result.exit_code == 1, result.output
+    assert "FAIL  csv-merge" in result.output
+    assert (
+        "counter-example 'merge two csv files': csv-merge ranked 1 (must not be in the top 1)"
+        in result.output
+    )
+    data = json.loads(runner.invoke(cli, ["--only", "test", str(library), "--format", "json"]).output)
+    assert data["passed"] is False and data["failed_skills"] == 1
+
+
+def test_test_only_the_given_paths_but_route_against_the_library(
+    runner: CliRunner, library: Path, tmp_path: Path, make_skill: MakeSkill
+) -> None:
+    mine = make_skill(
+        tmp_path / "mine", "my-skill", description=REPORT.replace("weekly", "daily"), examples=["x"]
+    )
+    result = runner.invoke(cli, ["--path", str(library), "--only", "test", str(mine), "--format", "json"])
+    data = json.loads(result.output)
+    assert [r["name"] for r in data["results"]] == ["my-skill"]
+    assert data["library"] == 3
+
+
+def test_nothing_to_test_exits_1(runner: CliRunner, tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(tmp_path / "bare", "bare-skill")
+    result = runner.invoke(cli, ["--only", "test", str(tmp_path / "bare")])
+    assert result.exit_code == 1, result.output
+    assert "nothing to test: add examples:" in result.output
+
+
+# -- pack -------------------------------------------------------------------------------------------------
+
+
+def test_pack_writes_the_archive(runner: CliRunner, library: Path, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["pack", str(library / "csv-merge"), "--out", str(tmp_path / "dist")])
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "dist" / "csv-merge-1.0.0.skill"
+    assert result.output.startswith(f"wrote {path} (2 files, sha256 ")
+    assert zipfile.ZipFile(path).namelist()[0] == "SHA256SUMS"
+
+
+def test_pack_invalid_skill_is_one_line_exit_1(
+    runner: CliRunner, tmp_path: Path, make_skill: MakeSkill
+) -> None:
+    folder = make_skill(tmp_path, "no-version", description=GOOD)
+    result = runner.invoke(cli, ["pack", str(folder), "--out", str(tmp_path / "dist")])
+    assert result.exit_code == 1, result.output
+    assert result.output.count("\n") == 1
+    assert (
+        "skillpack: error: no-version/skill.yaml: $.version: a packed skill needs a version" in result.output
+    )
+
+
+def test_pack_missing_folder_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["pack", str(tmp_path / "missing")])
+    assert result.exit_code == 2, result.output
+
+
+# -- install / uninstall ------------------------------------------------------------------------------------
+
+
+def test_install_restore_uninstall_round_trip(runner: CliRunner, library: Path, tmp_path: Path) -> None:
+    packed = runner.invoke(cli, ["pack", str(library / "csv-merge"), "--out", str(tmp_path / "dist")])
+    assert packed.exit_code == 0, packed.output
+    archive = tmp_path / "dist" / "csv-merge-1.0.0.skill"
+    result = runner.invoke(cli, ["install", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert f"installed csv-merge 1.0.0 from {archive}" in result.output
+    assert (Path.cwd() / ".skillpack" / "skills" / "csv-merge" / "skill.yaml").is_file()
+    assert (Path.cwd() / "skillpack.lock").is_file()
+    result = runner.invoke(cli, ["install"])
+    assert result.exit_code == 0, result.output
+    assert "unchanged csv-merge 1.0.0" in result.output
+    listed = runner.invoke(cli, ["list", "--format", "json"])
+    assert "csv-merge" in [row["name"] for row in json.loads(listed.stdout)]
+    result = runner.invoke(cli, ["uninstall", "csv-merge", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["changes"][0]["action"] == "uninstalled"
+    assert not (Path.cwd() / ".skillpack" / "skills" / "csv-merge").exists()
+
+
+def test_install_user_scope(runner: CliRunner, library: Path, skill_home: Path) -> None:
+    result = runner.invoke(cli, ["install", "--user", str(library / "status-report")])
+    assert result.exit_code == 0, result.output
+    assert (skill_home / "status-report" / "skill.yaml").is_file()
+    assert (skill_home / "skillpack.lock").is_file()
+
+
+def test_install_refusals_are_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    evil = tmp_path / "evil-1.0.0.skill"
+    with zipfile.ZipFile(evil, "w") as handle:
+        handle.writestr("evil/SKILL.md", "---\nname: evil\ndescription: Evil. Use when testing.\n---\n")
+        handle.writestr("/etc/cron.d/evil", "* * * * * root sh")
+    result = runner.invoke(cli, ["install", str(evil)])
+    assert result.exit_code == 1, result.output
+    assert result.output == (
+        "skillpack: error: evil-1.0.0.skill: entry '/etc/cron.d/evil': is an absolute path — refusing to unpack;"
+        " nothing was written\n"
+    )
+    assert not (Path.cwd() / ".skillpack").exists()
+    result = runner.invoke(cli, ["install"])
+    assert result.exit_code == 2, result.output
+    result = runner.invoke(cli, ["install", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2, result.output
+    assert "no such file or folder" in result.output
+    result = runner.invoke(cli, ["uninstall", "nothing-here"])
+    assert result.exit_code == 2, result.output

@@ -1,0 +1,180 @@
+"""Lint: vague descriptions, long instructions, confusable pairs, catalog budgets, schema errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import MakeSkill
+
+from skillpack.lint import CLIENT_BUDGETS, catalog_entry, lint
+from skillpack.registry import SkillPack
+from skillpack.routing.base import Match, Ranking
+from skillpack.routing.lexical import LexicalRouter
+
+GOOD = "Merges two CSV files on a key column and reports unmatched rows. Use when a task joins or merges CSV tables."
+
+
+class TableRouter:
+    """Rank by a fixed table: task -> names, best first (what the test wants the router to say)."""
+
+    name = "table"
+
+    def __init__(self, table: dict[str, list[str]]) -> None:
+        self.table = table
+        self.asked: list[str] = []
+
+    def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
+        self.asked.append(task)
+        names = self.table.get(task, [])
+        return Ranking(self.name, tuple(Match(pack.get(n), 1.0 / (i + 1)) for i, n in enumerate(names[:k])))
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+
+
+def _codes(report: object, code: str) -> list[str]:
+    return [str(p) for p in report.problems if p.code == code]  # type: ignore[attr-defined]
+
+
+def test_clean_skill_has_no_findings(tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(
+        tmp_path, "csv-merge", version="1.0.0", description=GOOD, examples=["merge these two csv files"]
+    )
+    report = lint(SkillPack.from_paths([tmp_path], strict=True), router=TableRouter({}))
+    assert report.problems == ()
+    assert report.errors == report.warnings == 0
+    assert report.notes == ("one skill only: confusable pairs need a library of two or more",)
+
+
+def test_vague_description_without_when(tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(tmp_path, "helper", description="Helps with files.", examples=["x"])
+    report = lint(SkillPack.from_paths([tmp_path], strict=True))
+    assert _codes(report, "vague-description") == [
+        "helper/skill.yaml: $.description: too vague to route on: 3 words, 17 characters — say what the skill"
+        " does, on what inputs, and when to use it, in a sentence or two (at least 12 words)"
+    ]
+    assert _codes(report, "no-when") == [
+        "helper/skill.yaml: $.description: does not say when to use the skill (no 'when' in it); clients choose"
+        " from the description alone — end it with 'Use when …' naming the situations or requests that call for it"
+    ]
+    assert all(p.severity == "warning" for p in report.problems)
+
+
+def test_missing_examples_is_a_warning(tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(tmp_path, "csv-merge", description=GOOD)
+    (problem,) = lint(SkillPack.from_paths([tmp_path], strict=True)).problems
+    assert (problem.code, problem.location, problem.severity) == ("no-examples", "$.examples", "warning")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("step\n" * 501, "501 lines and 1,002 tokens"),
+        ("word " * 6000 + "\n", "1 line and 6,001 tokens"),
+    ],
+)
+def test_long_instructions(tmp_path: Path, make_skill: MakeSkill, body: str, expected: str) -> None:
+    make_skill(tmp_path, "csv-merge", description=GOOD, examples=["x"], body=body)
+    (line,) = _codes(lint(SkillPack.from_paths([tmp_path], strict=True)), "long-instructions")
+    assert (
+        f"the instructions are {expected}; the Agent Skills guidance is at most 500 lines and 5,000 tokens"
+        in line
+    )
+
+
+def test_500_lines_is_still_fine(tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(tmp_path, "csv-merge", description=GOOD, examples=["x"], body="step\n" * 500)
+    assert _codes(lint(SkillPack.from_paths([tmp_path], strict=True)), "long-instructions") == []
+
+
+def test_schema_errors_come_from_strict_validation(tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(tmp_path, "csv-merge", description=GOOD, examples=["x"], fields={"name": "csv-merger"})
+    report = lint(SkillPack.from_paths([tmp_path], strict=True))
+    assert report.errors == 1
+    (error,) = [p for p in report.problems if p.severity == "error"]
+    assert error.code == "name-mismatch"
+
+
+def test_unloadable_skill_is_an_error(tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(tmp_path, "csv-merge", description=GOOD, examples=["x"])
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "SKILL.md").write_text("no front matter\n", encoding="utf-8")
+    report = lint(SkillPack.from_paths([tmp_path], strict=True))
+    assert report.errors == 1
+    assert report.skills == 2
+
+
+def test_confusable_pair_is_reported_with_a_suggestion(tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(tmp_path, "csv-merge", description=GOOD, examples=["join a and b", "merge c"])
+    make_skill(tmp_path, "csv-split", description=GOOD.replace("Merges", "Splits"), examples=["split d"])
+    router = TableRouter(
+        {"join a and b": ["csv-split", "csv-merge"], "merge c": ["csv-merge"], "split d": ["csv-split"]}
+    )
+    report = lint(SkillPack.from_paths([tmp_path], strict=True), router=router)
+    assert sorted(router.asked) == ["join a and b", "merge c", "split d"]
+    assert _codes(report, "confusable") == [
+        "csv-merge/skill.yaml: $.examples: 1 of 2 examples rank csv-split first, e.g. 'join a and b' — tell them"
+        " apart: say in when_not_to_use when to use csv-split instead, add such tasks to counter_examples, and"
+        " name what is unique to csv-merge in its description"
+    ]
+    assert [c.to_dict() for c in report.confusions] == [
+        {"skill": "csv-merge", "rival": "csv-split", "examples": ["join a and b"], "of": 2}
+    ]
+
+
+def test_confusion_with_the_real_lexical_router(tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(
+        tmp_path,
+        "csv-merge",
+        description=GOOD,
+        tags=["csv", "merge", "join"],
+        examples=["merge two csv files on the id column", "join the orders csv with the customers csv"],
+    )
+    make_skill(
+        tmp_path,
+        "report-writer",
+        description="Writes a weekly status report from notes. Use when someone asks for a status report.",
+        # An example that talks only about merging CSV files: the router sends it to csv-merge.
+        examples=["write the weekly status report", "merge csv files and join csv tables on the key column"],
+    )
+    report = lint(SkillPack.from_paths([tmp_path], strict=True), router=LexicalRouter(persist=False))
+    assert [(c.skill, c.rival, c.examples) for c in report.confusions] == [
+        ("report-writer", "csv-merge", ("merge csv files and join csv tables on the key column",))
+    ]
+
+
+def test_catalog_over_client_budgets(tmp_path: Path, make_skill: MakeSkill) -> None:
+    long = ("Merges CSV files on key columns, reports unmatched rows and duplicates. " * 12)[
+        :900
+    ] + " Use when merging."
+    for index in range(10):
+        make_skill(tmp_path, f"skill-{index}", description=long, examples=["x"])
+    pack = SkillPack.from_paths([tmp_path], strict=True)
+    report = lint(pack, router=TableRouter({}))
+    expected = sum(len(catalog_entry(s)) + 1 for s in pack)
+    assert report.catalog_chars == expected > 8000
+    lines = _codes(report, "catalog-budget")
+    assert len(lines) == 2
+    assert lines[0].startswith(
+        f"catalog: 10 skills: the skill listing is {expected:,} characters; Claude Code gives it"
+    )
+    assert "Codex gives it about 5,440" in lines[1]
+    assert [b.client for b in CLIENT_BUDGETS] == ["Claude Code", "Codex"]
+
+
+def test_entry_over_claude_code_per_entry_limit(tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(tmp_path, "wordy", description=GOOD + " x" * 400, when_to_use="y " * 400, examples=["x"])
+    (line,) = _codes(lint(SkillPack.from_paths([tmp_path], strict=True)), "entry-budget")
+    assert "Claude Code cuts each entry at 1,536" in line
+
+
+def test_bundled_skills_lint_clean_of_errors() -> None:
+    from skillpack.bundled import skills_dir
+
+    pack = SkillPack.from_paths([skills_dir()], strict=True)
+    report = lint(pack, router=LexicalRouter(persist=False))
+    assert report.errors == 0, [str(p) for p in report.problems if p.severity == "error"]
+    assert report.skills == len(pack) >= 16
