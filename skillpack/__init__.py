@@ -8,6 +8,7 @@ Importing this package is cheap: no click, tiktoken or model SDK, and no disk sc
 from __future__ import annotations
 
 from skillpack.errors import (
+    BackendError,
     ManifestError,
     MissingExtraError,
     SkillContentError,
@@ -24,6 +25,7 @@ from skillpack.skill import Requirement, Skill
 __version__ = "0.1.0"
 
 __all__ = [
+    "BackendError",
     "ManifestError",
     "MissingExtraError",
     "Problem",

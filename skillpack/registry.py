@@ -4,8 +4,10 @@ Search path, in precedence order (the earlier wins when two places hold the same
 
 1. paths given explicitly;
 2. ``./.skillpack/skills``, ``./.agents/skills``, ``./.claude/skills`` (the project's);
-3. the user's skill home: ``$SKILLPACK_HOME``, default ``~/.skillpack/skills``;
-4. the skills bundled with skillpack.
+3. the user's skill home: ``$SKILLPACK_HOME``, default ``~/.skillpack/skills``, then the skill folders
+   installed Python packages expose (entry-point group ``skillpack.skills``, source ``package:<dist>``);
+4. folders offered by plugins' skill sources (``skillpack_register_sources``);
+5. the skills bundled with skillpack.
 
 A path is either one skill folder (it holds ``SKILL.md`` or ``skill.yaml``) or a library whose
 sub-folders are skills. Only manifests are read here.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,7 @@ from skillpack.problems import Problem
 from skillpack.skill import Skill
 
 if TYPE_CHECKING:
+    from skillpack.running import RunResult
     from skillpack.selection import Selection
 
 PROJECT_DIRS = (".skillpack/skills", ".agents/skills", ".claude/skills")
@@ -67,13 +71,50 @@ def search_path(
         base = cwd or Path.cwd()
         roots += [SkillRoot(base / rel, "project") for rel in PROJECT_DIRS]
         roots.append(SkillRoot(user_home(), "user"))
+        roots += package_roots()
+        from skillpack.plugins import source_folders
+
+        # Folders offered by plugins (hook skillpack_register_sources), after packages, before the bundled.
+        roots += [SkillRoot(folder, source) for folder, source in source_folders(base)]
         roots.append(SkillRoot(skills_dir(), "bundled"))
+    return roots
+
+
+#: Installed distributions expose skill folders through this entry-point group, e.g. in pyproject.toml:
+#: ``[project.entry-points."skillpack.skills"] my-skills = "my_package:skills"`` (the folder ``skills``
+#: inside the package ``my_package``; without ``:`` the package's own folder).
+SKILLS_ENTRY_POINT_GROUP = "skillpack.skills"
+
+
+def package_roots() -> list[SkillRoot]:
+    """Return the skill folders installed distributions expose, found without importing any of them."""
+    import importlib.util
+    from importlib.metadata import entry_points
+
+    roots = []
+    for point in sorted(entry_points(group=SKILLS_ENTRY_POINT_GROUP), key=lambda p: (p.value, p.name)):
+        module, _, inner = point.value.partition(":")
+        top, *below = module.strip().split(".")
+        try:
+            spec = importlib.util.find_spec(top)  # locates the package; runs none of its code
+        except (ImportError, ValueError):
+            spec = None
+        locations = list(spec.submodule_search_locations or []) if spec is not None else []
+        parts = [*below, *(p for p in inner.strip().split(".") if p)]
+        folder = next((Path(base, *parts) for base in locations if Path(base, *parts).is_dir()), None)
+        if folder is not None:
+            dist = point.dist.name if point.dist is not None else point.name
+            roots.append(SkillRoot(folder, f"package:{dist}"))
     return roots
 
 
 def is_skill_folder(path: Path) -> bool:
     """Return True when ``path`` holds a skill manifest."""
-    return (path / NATIVE_MANIFEST).is_file() or (path / AGENT_SKILLS_MANIFEST).is_file()
+    try:
+        return (path / NATIVE_MANIFEST).is_file() or (path / AGENT_SKILLS_MANIFEST).is_file()
+    except OSError:
+        # An unreadable folder (no execute permission) raises here; listing it reports why.
+        return False
 
 
 class SkillPack:
@@ -103,6 +144,7 @@ class SkillPack:
         self._shadowed = tuple(hidden)
         self._roots = tuple(roots)
         self._cache: dict[str, Any] = {}
+        self._cache_lock = threading.RLock()
 
     # -- construction ------------------------------------------------------------------------------
 
@@ -127,9 +169,21 @@ class SkillPack:
         """Load every skill found under ``roots``; unusable ones are skipped and reported in ``problems``."""
         skills: list[Skill] = []
         problems: list[Problem] = []
+        scanned: set[Path] = set()
+        loaded: set[Path] = set()
         for root in roots:
+            # The same folder reached twice (`--path skills` in a checkout, a project folder that is
+            # also $SKILLPACK_HOME) holds the same skills: they do not shadow themselves.
+            where = _identity(root.path)
+            if where in scanned:
+                continue
+            scanned.add(where)
             found, found_problems = _scan(root, strict=strict)
-            skills.extend(found)
+            for skill in found:
+                folder = _identity(skill.folder)
+                if folder not in loaded:
+                    loaded.add(folder)
+                    skills.append(skill)
             problems.extend(found_problems)
         return cls(skills, problems=problems, roots=roots)
 
@@ -179,7 +233,10 @@ class SkillPack:
     def cache(self, key: str, build: Any) -> Any:
         """Return ``self._cache[key]``, building it with ``build()`` once (used for router indexes)."""
         if key not in self._cache:
-            self._cache[key] = build()
+            # Several threads may ask at once; build once (re-entrant: a build may use another key).
+            with self._cache_lock:
+                if key not in self._cache:
+                    self._cache[key] = build()
         return self._cache[key]
 
     def select(self, task: str, **options: Any) -> Selection:
@@ -187,6 +244,12 @@ class SkillPack:
         from skillpack.selection import select
 
         return select(self, task, **options)
+
+    def run(self, task: str, **options: Any) -> RunResult:
+        """Route ``task``, assemble the context and ask a model; see ``skillpack.running.run``."""
+        from skillpack.running import run
+
+        return run(self, task, **options)
 
 
 def _scan(root: SkillRoot, *, strict: bool) -> tuple[list[Skill], list[Problem]]:
@@ -219,6 +282,14 @@ def _scan(root: SkillRoot, *, strict: bool) -> tuple[list[Skill], list[Problem]]
         except OSError as exc:
             problems.append(_unreadable(folder, exc))
     return skills, problems
+
+
+def _identity(path: Path) -> Path:
+    """Return ``path`` resolved, to tell whether two paths are the same folder (absolute if unresolvable)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop; _scan reports it
+        return path.absolute()
 
 
 def _unreadable(folder: Path, exc: OSError) -> Problem:

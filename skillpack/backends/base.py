@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from xml.sax.saxutils import escape
 
 if TYPE_CHECKING:
     from skillpack.skill import Skill
+
+#: The tool through which a model pulls a skill listed in the catalog of ``Request.loadable``.
+LOAD_TOOL = "load_skill"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +38,16 @@ class Usage:
             cost,
         )
 
+    def to_dict(self) -> dict[str, object]:
+        """Return a JSON-ready mapping; ``cost_usd`` is None when the price is unknown."""
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "cost_usd": self.cost_usd,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Request:
@@ -53,7 +68,12 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A model's final answer and what it took to get it."""
+    """A model's final answer and what it took to get it.
+
+    ``loaded_skills`` are the skills the model pulled through ``load_skill``, in order; ``notes`` are
+    things the caller should know (a refused tool request, an answer cut at ``max_tokens``, an unknown
+    price).
+    """
 
     text: str
     model: str
@@ -63,6 +83,21 @@ class Reply:
     turns: int = 1
     stop_reason: str = ""
     latency_s: float = 0.0
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """Return a JSON-ready mapping (the answer, model, usage, cost and notes)."""
+        return {
+            "text": self.text,
+            "model": self.model,
+            "backend": self.backend,
+            "usage": self.usage.to_dict(),
+            "loaded_skills": list(self.loaded_skills),
+            "turns": self.turns,
+            "stop_reason": self.stop_reason,
+            "latency_s": round(self.latency_s, 3),
+            "notes": list(self.notes),
+        }
 
 
 @runtime_checkable
@@ -74,3 +109,30 @@ class Backend(Protocol):
     def generate(self, request: Request) -> Reply:
         """Answer ``request``, running any tool loop to its end within ``request.max_turns``."""
         ...
+
+
+def catalog(skills: Sequence[Skill]) -> str:
+    """Return the catalog of ``skills`` a model may load on demand: names and descriptions only.
+
+    Backends that offer the ``load_skill`` tool put this text in the prompt; "" when nothing is loadable.
+    """
+    if not skills:
+        return ""
+    return catalog_head() + "".join(catalog_entry(s) for s in skills) + catalog_tail()
+
+
+def catalog_head() -> str:
+    return (
+        "<available_skills>\nThese skills are not loaded. When the task needs one of them, call the"
+        f" {LOAD_TOOL} tool with its name to read its instructions; each skill can be loaded once.\n"
+    )
+
+
+def catalog_tail() -> str:
+    return "</available_skills>\n"
+
+
+def catalog_entry(skill: Skill) -> str:
+    """Return one skill's entry in the catalog."""
+    description = escape(" ".join(skill.description.split()))
+    return f"<skill>\n<name>{escape(skill.name)}</name>\n<description>{description}</description>\n</skill>\n"

@@ -56,9 +56,23 @@ def cli(ctx: click.Context, paths: tuple[Path, ...], only: bool) -> None:
 
 def _register() -> None:
     # Imported here so that each command module stays independent and importable on its own.
-    from skillpack.cli import inspect, route, scaffold, validate
+    from skillpack.cli import authoring, bench, evaluate, inspect, route, scaffold, validate
+    from skillpack.cli import install as install_commands
+    from skillpack.cli import plugins as plugin_commands
+    from skillpack.cli import run as run_commands
 
-    for module in (inspect, route, scaffold, validate):
+    for module in (
+        authoring,
+        bench,
+        evaluate,
+        inspect,
+        install_commands,
+        plugin_commands,
+        route,
+        run_commands,
+        scaffold,
+        validate,
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
 

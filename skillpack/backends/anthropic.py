@@ -1,0 +1,351 @@
+"""The ``anthropic`` backend: Claude through the official anthropic SDK, with on-demand skill loading.
+
+The assembled skills go into the system prompt, marked for prompt caching. Skills the router left out
+are listed in a catalog (name and description) and offered through a ``load_skill`` tool whose ``name``
+parameter is an enum of the skills not loaded yet, so the model can pull one it needs; the enum shrinks
+as skills are loaded, so the same skill is never loaded twice. The tool loop is bounded by
+``Request.max_turns``. The SDK is imported only when a backend is built, so ``import skillpack`` stays
+light. ``Request.temperature`` is not sent: current Claude models reject non-default sampling settings.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from skillpack.backends.base import LOAD_TOOL, Reply, Request, Usage
+from skillpack.backends.base import catalog as catalog  # re-exported: the harness counts its tokens
+from skillpack.errors import BackendError, SkillContentError
+
+if TYPE_CHECKING:
+    from skillpack.skill import Skill
+
+#: The model used when none is given: the current Sonnet (the SDK's own examples use it).
+DEFAULT_MODEL = "claude-sonnet-5-5"
+
+TOOL_NAME = LOAD_TOOL
+
+NO_KEY = (
+    "the anthropic backend needs an API key: export ANTHROPIC_API_KEY=sk-ant-... "
+    "(https://console.anthropic.com/settings/keys), or use --backend local or --backend fake"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """USD per million tokens: fresh input, output, 5-minute cache write, cache read."""
+
+    input: float
+    output: float
+    cache_write: float
+    cache_read: float
+
+
+#: When ``PRICES`` was last checked against Anthropic's pricing page (platform.claude.com/docs,
+#: "Pricing") and the model pages. Models not listed here get ``cost_usd=None``, never a guess.
+PRICES_AS_OF = "2026-11-28"
+
+#: Prices by model id; a dated id (``claude-sonnet-4-5-20250929``) uses its alias's row.
+#: Claude Haiku 5.5 is left out on purpose: its price depends on the prompt length of each request.
+PRICES: dict[str, Price] = {
+    "claude-fable-5-1": Price(10.0, 50.0, 12.5, 0.25),
+    "claude-mythos-5-1": Price(10.0, 50.0, 12.5, 0.25),
+    "claude-fable-5": Price(10.0, 50.0, 12.5, 1.0),
+    "claude-mythos-5": Price(10.0, 50.0, 12.5, 1.0),
+    "claude-opus-5-5": Price(4.0, 20.0, 5.0, 0.2),
+    "claude-opus-5": Price(5.0, 25.0, 6.25, 0.5),
+    "claude-opus-4-8": Price(5.0, 25.0, 6.25, 0.5),
+    "claude-opus-4-7": Price(5.0, 25.0, 6.25, 0.5),
+    "claude-opus-4-6": Price(5.0, 25.0, 6.25, 0.5),
+    "claude-opus-4-5": Price(5.0, 25.0, 6.25, 0.5),
+    "claude-opus-4-1": Price(15.0, 75.0, 18.75, 1.5),
+    "claude-opus-4": Price(15.0, 75.0, 18.75, 1.5),
+    # Sonnet 5.5's cache reads were cut from $0.20 to $0.10 per million on 2026-10-07.
+    "claude-sonnet-5-5": Price(2.0, 10.0, 2.5, 0.1),
+    "claude-sonnet-5": Price(2.0, 10.0, 2.5, 0.2),
+    "claude-sonnet-4-6": Price(3.0, 15.0, 3.75, 0.3),
+    "claude-sonnet-4-5": Price(3.0, 15.0, 3.75, 0.3),
+    "claude-sonnet-4": Price(3.0, 15.0, 3.75, 0.3),
+    "claude-haiku-4-5": Price(1.0, 5.0, 1.25, 0.1),
+    "claude-3-5-haiku": Price(0.8, 4.0, 1.0, 0.08),
+    "claude-3-haiku": Price(0.25, 1.25, 0.3, 0.03),
+}
+
+
+def price_for(model: str) -> Price | None:
+    """Return the price of ``model`` (an alias or a dated id), or None when skillpack does not know it."""
+    if model in PRICES:
+        return PRICES[model]
+    head, _, suffix = model.rpartition("-")
+    if suffix.isdigit() and len(suffix) == 8 and head in PRICES:
+        return PRICES[head]
+    return None
+
+
+def cost_usd(model: str, usage: Usage) -> float | None:
+    """Return what ``usage`` cost on ``model`` in USD, or None when the price is unknown."""
+    price = price_for(model)
+    if price is None:
+        return None
+    total = (
+        usage.input_tokens * price.input
+        + usage.output_tokens * price.output
+        + usage.cache_write_tokens * price.cache_write
+        + usage.cache_read_tokens * price.cache_read
+    )
+    return total / 1_000_000
+
+
+def load_skill_tool(remaining: list[str]) -> dict[str, Any]:
+    """Return the ``load_skill`` tool definition; its ``name`` enum lists the skills still loadable."""
+    name: dict[str, Any] = {"type": "string", "description": "The name of a skill from <available_skills>."}
+    if remaining:
+        name["enum"] = list(remaining)
+    return {
+        "name": TOOL_NAME,
+        "description": (
+            "Load the full instructions of one skill listed in <available_skills>. Use it only when the task"
+            " needs that skill; a skill that is already loaded cannot be loaded again."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {"name": name},
+            "required": ["name"],
+            "additionalProperties": False,
+        },
+    }
+
+
+class AnthropicBackend:
+    """Answer requests with Claude through the anthropic SDK.
+
+    ``client`` may be any ``anthropic.Anthropic`` (tests pass one built on an ``httpx`` mock transport);
+    without one, a client is built from ``api_key`` or ``$ANTHROPIC_API_KEY`` with ``max_retries``
+    retries (the SDK honours ``retry-after``) and a ``timeout`` in seconds per request.
+    """
+
+    name = "anthropic"
+    loads_skills = True
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        api_key: str | None = None,
+        client: Any = None,
+        max_retries: int = 2,
+        timeout: float = 120.0,
+    ) -> None:
+        self.model = model or DEFAULT_MODEL
+        self.timeout = timeout
+        if client is None:
+            key = api_key or os.environ.get("ANTHROPIC_API_KEY", "").strip()
+            if not key:
+                raise BackendError(NO_KEY)
+            client = _build_client(key, max_retries=max_retries, timeout=timeout)
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<AnthropicBackend model={self.model!r}>"
+
+    def generate(self, request: Request) -> Reply:
+        """Answer ``request``, running the ``load_skill`` loop to its end within ``request.max_turns``."""
+        if request.max_turns < 1:
+            raise BackendError(f"max_turns must be at least 1 (got {request.max_turns})")
+        model = request.model or self.model
+        started = time.monotonic()
+        loadable = {skill.name: skill for skill in request.loadable}
+        remaining = list(loadable)
+        loaded: list[str] = []
+        notes: list[str] = []
+        usage = Usage()
+        system = _system_blocks(request.system, catalog(request.loadable))
+        messages: list[dict[str, Any]] = [{"role": "user", "content": request.task}]
+        served = model
+        for turn in range(1, request.max_turns + 1):
+            params: dict[str, Any] = {"model": model, "max_tokens": request.max_tokens, "messages": messages}
+            if system:
+                params["system"] = system
+            if loadable:
+                params["tools"] = [load_skill_tool(remaining)]
+                if not remaining:
+                    # Every skill is loaded: the tool stays defined (earlier turns used it) but is disabled.
+                    params["tool_choice"] = {"type": "none"}
+            response = self._create(params, model)
+            served = str(getattr(response, "model", None) or model)
+            usage = usage + _usage(response.usage)
+            tool_uses = [block for block in response.content if block.type == "tool_use"]
+            if response.stop_reason != "tool_use" or not tool_uses:
+                text = "".join(block.text for block in response.content if block.type == "text").strip()
+                notes.extend(_stop_notes(str(response.stop_reason), request.max_tokens))
+                if not text:
+                    raise BackendError(
+                        f"anthropic: {served} returned no text (stop reason {response.stop_reason!r}) — "
+                        "retry, or rephrase the task"
+                    )
+                price = price_for(served)
+                if price is None:
+                    notes.append(
+                        f"no price for model {served!r} in skillpack's table (prices as of {PRICES_AS_OF});"
+                        " cost not reported"
+                    )
+                total = Usage(
+                    usage.input_tokens,
+                    usage.output_tokens,
+                    usage.cache_read_tokens,
+                    usage.cache_write_tokens,
+                    cost_usd(served, usage),
+                )
+                return Reply(
+                    text=text,
+                    model=served,
+                    backend=self.name,
+                    usage=total,
+                    loaded_skills=tuple(loaded),
+                    turns=turn,
+                    stop_reason=str(response.stop_reason),
+                    latency_s=time.monotonic() - started,
+                    notes=tuple(notes),
+                )
+            messages.append({"role": "assistant", "content": [block.to_dict() for block in response.content]})
+            results = [self._run_tool(block, loadable, remaining, loaded, notes) for block in tool_uses]
+            messages.append({"role": "user", "content": results})
+        raise BackendError(
+            f"anthropic: the model was still calling {TOOL_NAME} after max_turns={request.max_turns} turns"
+            f" (loaded: {', '.join(loaded) or 'nothing'}) — raise max_turns (--max-turns), or select more"
+            " skills up front (-k)"
+        )
+
+    def _run_tool(
+        self,
+        block: Any,
+        loadable: dict[str, Skill],
+        remaining: list[str],
+        loaded: list[str],
+        notes: list[str],
+    ) -> dict[str, Any]:
+        """Answer one ``tool_use`` block; refusals are ``is_error`` results and are noted."""
+        requested = block.input.get("name") if isinstance(block.input, dict) else None
+
+        def refuse(message: str) -> dict[str, Any]:
+            notes.append(f"refused a {block.name} request: {message}")
+            return {"type": "tool_result", "tool_use_id": block.id, "content": message, "is_error": True}
+
+        if block.name != TOOL_NAME:
+            return refuse(f"there is no tool named {block.name!r}; the only tool is {TOOL_NAME}")
+        if not isinstance(requested, str):
+            return refuse(f"{TOOL_NAME} needs a skill name in the 'name' field")
+        if requested in loaded:
+            return refuse(f"skill {requested!r} is already loaded; its instructions are above")
+        if requested not in remaining:
+            left = ", ".join(remaining) or "none"
+            return refuse(f"there is no loadable skill named {requested!r}; loadable skills: {left}")
+        skill = loadable[requested]
+        try:
+            from skillpack.context import render_block
+
+            text = render_block(skill, "xml")
+        except SkillContentError as exc:
+            remaining.remove(requested)
+            return refuse(f"skill {requested!r} cannot be read: {exc}")
+        remaining.remove(requested)
+        loaded.append(requested)
+        return {"type": "tool_result", "tool_use_id": block.id, "content": text}
+
+    def _create(self, params: dict[str, Any], model: str) -> Any:
+        import anthropic
+
+        try:
+            return self._client.messages.create(**params)
+        except anthropic.APIStatusError as exc:
+            raise BackendError(_status_message(exc, model)) from None
+        except anthropic.APITimeoutError:
+            raise BackendError(
+                f"anthropic: the request timed out after {self.timeout:g}s (and the SDK's retries) —"
+                " try again, or use a smaller context (--budget)"
+            ) from None
+        except anthropic.APIConnectionError as exc:
+            raise BackendError(
+                f"anthropic: cannot reach the API ({exc.__cause__ or exc}) — check the network, or use"
+                " --backend local"
+            ) from None
+        except anthropic.AnthropicError as exc:
+            raise BackendError(f"anthropic: {type(exc).__name__}: {exc}") from None
+
+
+def _build_client(key: str, *, max_retries: int, timeout: float) -> Any:
+    try:
+        import anthropic
+    except ImportError:
+        raise BackendError(
+            "the anthropic backend needs the anthropic package; install it with: pip install anthropic"
+        ) from None
+    return anthropic.Anthropic(api_key=key, max_retries=max_retries, timeout=timeout)
+
+
+def _system_blocks(system: str, catalog_text: str) -> list[dict[str, Any]]:
+    """Return the system prompt as text blocks; the last one carries the prompt-cache breakpoint.
+
+    The skills and the catalog do not change during a run, so the prefix up to the breakpoint is stable
+    and a repeated task reads it from the cache instead of paying for it again.
+    """
+    blocks: list[dict[str, Any]] = [
+        {"type": "text", "text": text} for text in (system.strip(), catalog_text.strip()) if text
+    ]
+    if blocks:
+        blocks[-1]["cache_control"] = {"type": "ephemeral"}
+    return blocks
+
+
+def _usage(usage: Any) -> Usage:
+    return Usage(
+        input_tokens=int(usage.input_tokens or 0),
+        output_tokens=int(usage.output_tokens or 0),
+        cache_read_tokens=int(getattr(usage, "cache_read_input_tokens", 0) or 0),
+        cache_write_tokens=int(getattr(usage, "cache_creation_input_tokens", 0) or 0),
+    )
+
+
+def _stop_notes(stop_reason: str, max_tokens: int) -> list[str]:
+    if stop_reason == "max_tokens":
+        return [f"the answer was cut at max_tokens={max_tokens}; raise it (--max-tokens) for the rest"]
+    if stop_reason == "model_context_window_exceeded":
+        return ["the answer was cut: the context window is full; lower --budget or -k"]
+    if stop_reason == "refusal":
+        return ["the model declined to answer"]
+    return []
+
+
+def _status_message(exc: Any, model: str) -> str:
+    """Return one line for an API error: the status, the API's own message, and what to do."""
+    status = int(exc.status_code)
+    detail = _api_detail(exc)
+    if status == 401:
+        return f"anthropic: the API key was rejected (401 {detail}) — check ANTHROPIC_API_KEY"
+    if status == 403:
+        return f"anthropic: permission denied (403 {detail}) — check the key's workspace and model access"
+    if status == 404:
+        return (
+            f"anthropic: unknown model {model!r} (404 {detail}) — pass a current model id with --model,"
+            f" e.g. {DEFAULT_MODEL}"
+        )
+    if status == 429:
+        return f"anthropic: rate limited (429 {detail}) after retrying — wait a minute and run again"
+    if status == 529:
+        return f"anthropic: the API is overloaded (529 {detail}) after retrying — try again later"
+    if status >= 500:
+        return f"anthropic: server error ({status} {detail}) after retrying — try again later"
+    return f"anthropic: the API refused the request ({status} {detail})"
+
+
+def _api_detail(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            kind = error.get("type", "")
+            message = " ".join(str(error.get("message", "")).split())
+            return f"{kind}: {message}" if kind and message else kind or message or "no details"
+    return " ".join(str(getattr(exc, "message", "") or "no details").split())

