@@ -146,6 +146,9 @@ class LocalBackend:
                     temperature=0.0,
                     top_k=1,
                     seed=0,
+                    # Greedy decoding makes small models loop on one line; a mild penalty stops that
+                    # and keeps the answer deterministic.
+                    repeat_penalty=1.1,
                     max_tokens=cap,
                 )
             except (ValueError, RuntimeError) as exc:

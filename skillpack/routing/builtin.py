@@ -1,0 +1,75 @@
+"""skillpack's own routers, registered through the same hook as any third-party plugin.
+
+Router modules are imported inside the factories, so listing routers costs nothing and the embedding
+extra is only needed when an embedding-based router is actually built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from skillpack.hookspecs import Register, hookimpl
+from skillpack.routing.base import Router
+
+
+def lexical(**options: Any) -> Router:
+    """BM25F over names, descriptions, when_to_use, tags and examples (the default; no extra needed)."""
+    from skillpack.routing.lexical import LexicalRouter
+
+    return LexicalRouter(**options)
+
+
+def embedding(**options: Any) -> Router:
+    """Cosine similarity with an offline static embedding model (needs ``skillpack[embed]``)."""
+    from skillpack.routing.embedding import EmbeddingRouter
+
+    return EmbeddingRouter(**options)
+
+
+def hybrid(**options: Any) -> Router:
+    """Lexical and embedding scores fused (needs ``skillpack[embed]``)."""
+    from skillpack.routing.hybrid import HybridRouter
+
+    return HybridRouter(**options)
+
+
+def every(**options: Any) -> Router:
+    """Baseline: every skill."""
+    from skillpack.routing.baselines import AllRouter
+
+    _no_options("all", options)
+    return AllRouter()
+
+
+def nothing(**options: Any) -> Router:
+    """Baseline: no skill."""
+    from skillpack.routing.baselines import NoneRouter
+
+    _no_options("none", options)
+    return NoneRouter()
+
+
+def _no_options(name: str, options: dict[str, Any]) -> None:
+    # ``persist`` is accepted so callers can pass the same options to every built-in router.
+    unknown = sorted(set(options) - {"persist"})
+    if unknown:
+        from skillpack.errors import UsageError
+
+        raise UsageError(f"the {name!r} router takes no options; got {', '.join(unknown)}")
+
+
+def llm(**options: Any) -> Router:
+    """A model picks from a lexical shortlist (needs a backend: ``backend=``, a key, or skillpack[local])."""
+    from skillpack.routing.llm import LLMRouter
+
+    return LLMRouter(**options)
+
+
+@hookimpl
+def skillpack_register_routers(register: Register) -> None:
+    register("lexical", lexical)
+    register("embedding", embedding)
+    register("hybrid", hybrid)
+    register("all", every)
+    register("none", nothing)
+    register("llm", llm)

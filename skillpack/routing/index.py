@@ -1,0 +1,145 @@
+"""Persist router indexes on disk, keyed by a content hash of the skills' manifests.
+
+An index built in one process is reused by the next while the skills are unchanged; any change to a
+manifest (or to the router's settings) gives a new key, so a stale index is never read. Files live in
+``$SKILLPACK_CACHE`` (default ``~/.cache/skillpack``) under ``index/``; each holds a magic header and a
+SHA-256 of its payload, so a truncated or corrupt file is detected, reported in the Ranking's notes and
+rebuilt — never a crash. Writes go to a temporary file beside the target, then an atomic rename. Only
+the ``KEEP_PER_KIND`` most recent indexes of each router are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from skillpack.skill import Skill
+
+log = logging.getLogger("skillpack.routing")
+
+MAGIC = b"SKILLPACK-INDEX\x01"
+#: How many index files of one kind are kept; older ones (for skills since edited) are deleted.
+KEEP_PER_KIND = 16
+T = TypeVar("T")
+
+
+def cache_dir() -> Path:
+    """Return where persisted indexes live: ``$SKILLPACK_CACHE/index`` or ``~/.cache/skillpack/index``."""
+    configured = os.environ.get("SKILLPACK_CACHE")
+    base = Path(configured).expanduser() if configured else Path.home() / ".cache" / "skillpack"
+    return base / "index"
+
+
+def content_key(kind: str, settings: str, skills: Iterable[Skill]) -> str:
+    """Return the hex key for ``kind``'s index over ``skills``: their names and manifest hashes, and the settings."""
+    digest = hashlib.sha256(f"{kind}\n{settings}\n".encode())
+    for skill in sorted(skills, key=lambda s: s.name):
+        digest.update(f"{skill.name}\0{skill.manifest_sha256}\n".encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded(Generic[T]):
+    """An index and how it was obtained: ``notes`` say when it had to be rebuilt and why."""
+
+    value: T
+    reused: bool
+    seconds: float
+    notes: tuple[str, ...] = ()
+
+
+def load_or_build(
+    kind: str,
+    key: str,
+    *,
+    build: Callable[[], T],
+    encode: Callable[[T], bytes],
+    decode: Callable[[bytes], T],
+    persist: bool = True,
+    rebuild: bool = False,
+    directory: Path | None = None,
+) -> Loaded[T]:
+    """Return the persisted index ``kind``/``key`` if it is intact, else build it with ``build()`` and save it.
+
+    ``rebuild`` ignores a persisted copy (and overwrites it); ``persist=False`` neither reads nor writes disk.
+    """
+    start = time.perf_counter()
+    if not persist:
+        return Loaded(build(), reused=False, seconds=time.perf_counter() - start)
+    path = (directory or cache_dir()) / f"{kind}-{key[:32]}.idx"
+    notes: list[str] = []
+    if not rebuild:
+        payload, problem = _read(path)
+        if payload is not None:
+            try:
+                value = decode(payload)
+            except Exception as exc:  # a payload that passed its checksum but not decoding: wrong format
+                problem = f"cannot be decoded ({type(exc).__name__}: {exc})"
+            else:
+                return Loaded(value, reused=True, seconds=time.perf_counter() - start)
+        if problem:
+            notes.append(f"the persisted {kind} index {path} {problem}; rebuilt it")
+            log.warning("%s", notes[-1])
+    value = build()
+    saved = _write(path, encode(value))
+    if not saved:
+        _prune(path.parent, kind, keep=path)
+    if not notes and not rebuild and not saved:
+        notes.append(f"no persisted {kind} index for these skills yet; built it and saved it to {path}")
+    if saved:
+        notes.append(f"the persisted {kind} index could not be saved ({saved}); it is rebuilt next time")
+        log.warning("%s", notes[-1])
+    return Loaded(value, reused=False, seconds=time.perf_counter() - start, notes=tuple(notes))
+
+
+def _read(path: Path) -> tuple[bytes | None, str]:
+    """Return (payload, "") for an intact file, (None, "") when there is none, (None, why) when it is bad."""
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None, ""
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror or exc})"
+    header = len(MAGIC) + 32
+    if len(data) < header or not data.startswith(MAGIC):
+        return None, "is corrupt (bad header)"
+    checksum, payload = data[len(MAGIC) : header], data[header:]
+    if hashlib.sha256(payload).digest() != checksum:
+        return None, "is corrupt (checksum mismatch)"
+    return payload, ""
+
+
+def _prune(directory: Path, kind: str, *, keep: Path) -> None:
+    """Delete all but the ``KEEP_PER_KIND`` most recently written ``kind`` indexes (never ``keep``)."""
+    try:
+        found = sorted(directory.glob(f"{kind}-*.idx"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for stale in found[KEEP_PER_KIND:]:
+            if stale != keep:
+                stale.unlink(missing_ok=True)
+    except OSError:
+        pass  # another process pruned or replaced a file meanwhile; pruning is best effort
+
+
+def _write(path: Path, payload: bytes) -> str:
+    """Write ``payload`` to ``path`` atomically; return "" on success, else why it failed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as exc:
+        return f"{path}: {exc.strerror or exc}"
+    return ""

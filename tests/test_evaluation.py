@@ -1,0 +1,156 @@
+"""Evaluation: metrics on known rankings, reading QUERIES.jsonl with line-numbered errors, the MetaTool converter."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from skillpack import SkillPack, SkillpackError
+from skillpack.evaluation import METRICS, LabelledQuery, evaluate, percentile, read_queries, score
+from skillpack.routing.base import Match, Ranking
+from tests.conftest import MakeSkill
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class ScriptedRouter:
+    """Returns a fixed ranking per task, and records whether it was prepared."""
+
+    name = "scripted"
+
+    def __init__(self, answers: dict[str, list[str]]) -> None:
+        self.answers = answers
+        self.prepared: list[bool] = []
+
+    def prepare(self, pack: SkillPack, *, rebuild: bool = False) -> tuple[str, ...]:
+        self.prepared.append(rebuild)
+        return ()
+
+    def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
+        return Ranking(self.name, tuple(Match(pack.get(n), 1.0) for n in self.answers[task][:k]))
+
+
+def test_score_of_one_ranking() -> None:
+    assert score(["a", "b", "c"], ["a"]) == {
+        "recall@1": 1.0,
+        "recall@3": 1.0,
+        "recall@5": 1.0,
+        "mrr": 1.0,
+        "ndcg@10": 1.0,
+        "complete@5": 1.0,
+    }
+    two = score(["x", "a", "y", "z", "w", "b"], ["a", "b"])
+    assert two["recall@1"] == 0.0 and two["recall@3"] == 0.5 and two["recall@5"] == 0.5
+    assert two["mrr"] == 0.5 and two["complete@5"] == 0.0
+    ideal = 1 + 1 / math.log2(3)
+    assert two["ndcg@10"] == pytest.approx((1 / math.log2(3) + 1 / math.log2(7)) / ideal)
+    assert score([], ["a"]) == dict.fromkeys(
+        ("recall@1", "recall@3", "recall@5", "mrr", "ndcg@10", "complete@5"), 0.0
+    )
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0 and percentile(values, 95) == 95.0 and percentile([], 50) == 0.0
+
+
+def test_evaluate_averages_and_reports_exactly_the_keys(tmp_path: Path, make_skill: MakeSkill) -> None:
+    for name in ("a", "b", "c"):
+        make_skill(tmp_path / "lib", name)
+    pack = SkillPack.from_paths([tmp_path / "lib"])
+    router = ScriptedRouter({"q1": ["a", "b"], "q2": ["c", "a"], "q3": []})
+    queries = [LabelledQuery(1, "q1", ("a",)), LabelledQuery(2, "q2", ("a",)), LabelledQuery(3, "q3", ("b",))]
+    result = evaluate(pack, queries, router, k=10)
+    assert tuple(result) == METRICS
+    assert result["recall@1"] == round(1 / 3, 4) and result["recall@3"] == round(2 / 3, 4)
+    assert result["mrr"] == 0.5 and result["n_queries"] == 3 and result["n_skills"] == 3
+    assert result["p95_ms"] >= result["p50_ms"] >= 0 and result["build_s"] >= 0
+    assert router.prepared == [True]  # the index is built from scratch, not loaded
+
+
+def write_lines(path: Path, *lines: str | bytes) -> Path:
+    path.write_bytes(b"\n".join(line if isinstance(line, bytes) else line.encode() for line in lines) + b"\n")
+    return path
+
+
+GOOD = json.dumps({"query": "write a commit message", "skills": ["a"]})
+
+
+def test_read_queries_skips_blank_lines_and_keeps_line_numbers(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "q.jsonl", GOOD, "", json.dumps({"query": "q", "skills": ["b", "b", "a"]}))
+    queries = read_queries(path, known={"a", "b"})
+    assert queries == [LabelledQuery(1, "write a commit message", ("a",)), LabelledQuery(3, "q", ("b", "a"))]
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ((GOOD, "not json"), r"q.jsonl:2: not JSON \(Expecting value at column 1\) — each line must be"),
+        (
+            (GOOD, b'{"query": "caf\xe9", "skills": ["a"]}'),
+            r"q.jsonl:2: not UTF-8 text \(byte 0xe9 at column 15\)",
+        ),
+        (("[1, 2]",), r"q.jsonl:1: expected a JSON object, got list"),
+        (('{"skills": ["a"]}',), r"q.jsonl:1: \$.query must be a non-empty string"),
+        (('{"query": "x", "skills": []}',), r"q.jsonl:1: \$.skills must be a non-empty list of skill names"),
+        (("", "  "), r"q.jsonl: no queries"),
+    ],
+)
+def test_bad_queries_files_name_the_line(
+    tmp_path: Path, lines: tuple[str | bytes, ...], message: str
+) -> None:
+    with pytest.raises(SkillpackError, match=message):
+        read_queries(write_lines(tmp_path / "q.jsonl", *lines))
+
+
+def test_unknown_skill_names_are_listed_with_line_numbers(tmp_path: Path) -> None:
+    lines = [json.dumps({"query": f"q{n}", "skills": ["a", f"ghost-{n}"]}) for n in range(7)]
+    with pytest.raises(SkillpackError) as caught:
+        read_queries(write_lines(tmp_path / "q.jsonl", *lines), known={"a"})
+    message = str(caught.value)
+    assert "7 unknown skill name(s) — line 1: 'ghost-0'; line 2: 'ghost-1'" in message
+    assert "line 5: 'ghost-4' (and 2 more)" in message
+
+
+def test_a_missing_queries_file(tmp_path: Path) -> None:
+    with pytest.raises(SkillpackError, match="cannot read the queries file"):
+        read_queries(tmp_path / "absent.jsonl")
+
+
+def load_converter() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "metatool_convert", REPO / "benchmarks" / "metatool_convert.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_metatool_conversion_follows_the_protocol(shared_dir: Path, tmp_path: Path) -> None:
+    source = shared_dir / "benchmarks" / "metatool"
+    if not source.is_dir():
+        pytest.skip(f"{source} is absent: this test needs the MetaTool data beside the repository")
+    converter = load_converter()
+    assert converter.skill_name("ResearchFinder") == "research-finder"
+    assert (
+        converter.skill_name("Creaticode_Extension_of_MIT_Scratch") == "creaticode-extension-of-mit-scratch"
+    )
+    out = tmp_path / "metatool"
+    counts = converter.convert(source, out, examples_per_skill=3)
+    assert counts["skills"] == 199 and counts["dev"] + counts["test"] == 20_563  # 20,614 minus duplicates
+    assert counts["examples_max"] == 3
+    zero_shot = SkillPack.from_paths([out / "zero-shot"])
+    assert len(zero_shot) == 199 and all(not skill.examples for skill in zero_shot)
+    assert all(len(s.examples) <= 3 for s in SkillPack.from_paths([out / "with-examples"]))
+    for split in ("dev", "test", "multi-dev", "multi-test", "dev-heldout"):
+        queries = read_queries(out / f"{split}.jsonl", known=set(zero_shot.names))
+        assert queries, split
+    test_queries = {q.query for q in read_queries(out / "test.jsonl")}
+    examples = {e for s in SkillPack.from_paths([out / "with-examples"]) for e in s.examples}
+    assert not {" ".join(q.split()) for q in test_queries} & examples  # no test query leaks into examples

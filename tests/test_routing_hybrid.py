@@ -1,0 +1,80 @@
+"""The hybrid router: fused lexical + embedding scores, evidence from both, abstaining only when both do."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from skillpack import SkillPack, UsageError
+from skillpack.routing.embedding import EmbeddingSettings
+from skillpack.routing.hybrid import HybridRouter, HybridSettings
+from skillpack.routing.lexical import LexicalSettings
+from tests.conftest import MakeSkill
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("wordllama") is None,
+    reason="the embed extra is not installed (pip install 'skillpack[embed]')",
+)
+
+
+@pytest.fixture
+def pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_skill: MakeSkill) -> SkillPack:
+    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "skills"
+    make_skill(root, "restaurant-booking", description="Books a table at a restaurant for dinner or lunch.")
+    make_skill(root, "conventional-commits", description="Writes git commit messages.")
+    make_skill(root, "sql-style", description="Formats SQL queries.")
+    return SkillPack.from_paths([root])
+
+
+def test_evidence_carries_both_routers(pack: SkillPack) -> None:
+    ranking = HybridRouter().rank("write a commit message", pack, k=2)
+    top = ranking.matches[0]
+    assert top.skill.name == "conventional-commits"
+    assert "description: write, commit, messag" in top.evidence
+    assert top.evidence[-1].startswith("embedding (description): cosine 0.")
+    assert top.score == pytest.approx(1.0)  # best on both normalised scales
+    assert len(ranking.matches) == 2
+
+
+def test_meaning_wins_when_no_word_is_shared(pack: SkillPack) -> None:
+    ranking = HybridRouter().rank("I'm hungry, somewhere to eat tonight?", pack)
+    assert ranking.matches[0].skill.name == "restaurant-booking"
+    assert ranking.matches[0].evidence == (ranking.matches[0].evidence[-1],)  # embedding evidence only
+
+
+def test_weight_one_is_the_lexical_order(pack: SkillPack) -> None:
+    lexical_only = HybridRouter(settings=HybridSettings(weight=1.0)).rank("format sql queries", pack)
+    assert lexical_only.matches[0].skill.name == "sql-style"
+    assert lexical_only.matches[0].score == pytest.approx(1.0)
+
+
+def test_rrf_fusion(pack: SkillPack) -> None:
+    ranking = HybridRouter(settings=HybridSettings(fusion="rrf")).rank("write a commit message", pack)
+    assert ranking.matches[0].skill.name == "conventional-commits"
+    assert ranking.matches[0].score == pytest.approx(0.2 / 61 + 0.8 / 61)
+
+
+def test_abstains_only_when_both_routers_would(pack: SkillPack) -> None:
+    picky = HybridRouter(
+        lexical=LexicalSettings(min_confidence=10.0), embedding=EmbeddingSettings(min_similarity=0.99)
+    )
+    ranking = picky.rank("write a commit message", pack)
+    assert ranking.abstained
+    assert ranking.notes[-1] == "neither lexical nor embedding evidence is strong enough"
+    lenient_embedding = HybridRouter(lexical=LexicalSettings(min_confidence=10.0))
+    assert not lenient_embedding.rank("write a commit message", pack).abstained
+
+
+def test_bad_input(pack: SkillPack) -> None:
+    with pytest.raises(UsageError, match="the task is empty"):
+        HybridRouter().rank("", pack)
+    with pytest.raises(UsageError, match="k must be"):
+        HybridRouter().rank("commit", pack, k=-2)
+
+
+def test_prepare_builds_both_indexes(pack: SkillPack) -> None:
+    notes = HybridRouter().prepare(pack)
+    assert [note.split(" index")[0] for note in notes] == ["no persisted lexical", "no persisted embedding"]

@@ -1,0 +1,131 @@
+"""Persisted router indexes: content keys, reuse, corrupt or missing files, unwritable caches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from skillpack import SkillPack
+from skillpack.routing.index import KEEP_PER_KIND, MAGIC, cache_dir, content_key, load_or_build
+from skillpack.routing.lexical import LexicalRouter
+from tests.conftest import MakeSkill
+
+
+def build_counter() -> tuple[list[int], dict[str, object]]:
+    calls: list[int] = []
+
+    def build() -> bytes:
+        calls.append(1)
+        return b"payload-%d" % len(calls)
+
+    options: dict[str, object] = {"build": build, "encode": lambda v: v, "decode": lambda b: b}
+    return calls, options
+
+
+def test_cache_dir_follows_skillpack_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "c"))
+    assert cache_dir() == tmp_path / "c" / "index"
+    monkeypatch.delenv("SKILLPACK_CACHE")
+    assert cache_dir() == Path.home() / ".cache" / "skillpack" / "index"
+
+
+def test_content_key_depends_on_manifests_and_settings(tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(tmp_path / "lib", "alpha")
+    make_skill(tmp_path / "lib", "beta")
+    skills = SkillPack.from_paths([tmp_path / "lib"]).skills
+    key = content_key("lexical", "s1", skills)
+    assert key == content_key("lexical", "s1", tuple(reversed(skills)))  # order does not matter
+    assert key != content_key("lexical", "s2", skills)
+    assert key != content_key("embedding", "s1", skills)
+    make_skill(tmp_path / "lib", "beta", description="Changed.")
+    assert key != content_key("lexical", "s1", SkillPack.from_paths([tmp_path / "lib"]).skills)
+
+
+def test_built_once_then_reused(tmp_path: Path) -> None:
+    calls, options = build_counter()
+    first = load_or_build("kind", "ab" * 32, directory=tmp_path, **options)  # type: ignore[arg-type]
+    assert not first.reused and first.notes[0].startswith("no persisted kind index for these skills yet")
+    second = load_or_build("kind", "ab" * 32, directory=tmp_path, **options)  # type: ignore[arg-type]
+    assert second.reused and second.value == b"payload-1" and second.notes == ()
+    assert len(calls) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [f"kind-{'ab' * 16}.idx"]  # no temporary files left
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (lambda data: data[:-3], "checksum mismatch"),
+        (lambda data: data[:5], "bad header"),
+        (lambda data: b"garbage" + data, "bad header"),
+        (lambda data: data[:-1] + bytes([data[-1] ^ 0xFF]), "checksum mismatch"),
+    ],
+)
+def test_a_corrupt_file_is_rebuilt_with_a_warning(tmp_path: Path, damage: object, why: str) -> None:
+    _calls, options = build_counter()
+    load_or_build("kind", "cd" * 32, directory=tmp_path, **options)  # type: ignore[arg-type]
+    (path,) = tmp_path.iterdir()
+    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    again = load_or_build("kind", "cd" * 32, directory=tmp_path, **options)  # type: ignore[arg-type]
+    assert not again.reused and again.value == b"payload-2"
+    assert again.notes == (f"the persisted kind index {path} is corrupt ({why}); rebuilt it",)
+    assert path.read_bytes().startswith(MAGIC)
+    assert load_or_build("kind", "cd" * 32, directory=tmp_path, **options).reused  # type: ignore[arg-type]
+
+
+def test_a_payload_that_cannot_be_decoded_is_rebuilt(tmp_path: Path) -> None:
+    _calls, options = build_counter()
+    load_or_build("kind", "ef" * 32, directory=tmp_path, **options)  # type: ignore[arg-type]
+
+    def refuse(payload: bytes) -> bytes:
+        raise ValueError("index format 0, expected 1")
+
+    options["decode"] = refuse
+    again = load_or_build("kind", "ef" * 32, directory=tmp_path, **options)  # type: ignore[arg-type]
+    assert "cannot be decoded (ValueError: index format 0, expected 1); rebuilt it" in again.notes[0]
+
+
+def test_an_unwritable_cache_still_routes_and_says_so(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be", encoding="utf-8")
+    _calls, options = build_counter()
+    loaded = load_or_build("kind", "01" * 32, directory=blocker / "index", **options)  # type: ignore[arg-type]
+    assert loaded.value == b"payload-1"
+    assert "could not be saved" in loaded.notes[0] and "rebuilt next time" in loaded.notes[0]
+
+
+def test_rebuild_ignores_the_persisted_copy_and_persist_false_touches_nothing(tmp_path: Path) -> None:
+    calls, options = build_counter()
+    load_or_build("kind", "23" * 32, directory=tmp_path, **options)  # type: ignore[arg-type]
+    rebuilt = load_or_build("kind", "23" * 32, directory=tmp_path, rebuild=True, **options)  # type: ignore[arg-type]
+    assert not rebuilt.reused and rebuilt.notes == () and len(calls) == 2
+    memory = load_or_build("kind", "45" * 32, directory=tmp_path / "x", persist=False, **options)  # type: ignore[arg-type]
+    assert memory.value == b"payload-3" and not (tmp_path / "x").exists()
+
+
+def test_router_rebuilds_a_corrupt_lexical_index_with_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_skill: MakeSkill
+) -> None:
+    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+    make_skill(tmp_path / "lib", "commit-writer", description="Writes commit messages.")
+    LexicalRouter().prepare(SkillPack.from_paths([tmp_path / "lib"]))
+    (path,) = (tmp_path / "cache" / "index").glob("lexical-*.idx")
+    path.write_bytes(b"\x00" * 10)
+    ranking = LexicalRouter().rank("commit", SkillPack.from_paths([tmp_path / "lib"]))
+    assert ranking.matches[0].skill.name == "commit-writer"
+    assert ranking.notes == (f"the persisted lexical index {path} is corrupt (bad header); rebuilt it",)
+    path.unlink()
+    missing = LexicalRouter().rank("commit", SkillPack.from_paths([tmp_path / "lib"]))
+    assert missing.notes[0].startswith("no persisted lexical index for these skills yet; built it")
+    assert path.is_file()
+
+
+def test_old_indexes_are_pruned(tmp_path: Path) -> None:
+    _calls, options = build_counter()
+    for number in range(KEEP_PER_KIND + 4):
+        load_or_build("kind", f"{number:032x}" + "0" * 32, directory=tmp_path, **options)  # type: ignore[arg-type]
+    load_or_build("other", "ff" * 32, directory=tmp_path, **options)  # type: ignore[arg-type]
+    kept = sorted(p.name for p in tmp_path.glob("kind-*.idx"))
+    assert len(kept) == KEEP_PER_KIND
+    assert f"kind-{KEEP_PER_KIND + 3:032x}.idx" in kept  # the newest stays
+    assert (tmp_path / f"other-{'ff' * 16}.idx").is_file()  # other kinds are left alone

@@ -1,0 +1,176 @@
+"""The lexical router: BM25F ranking, evidence, when_not_to_use, abstaining, bad input, persistence."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from skillpack import SkillPack, UsageError
+from skillpack.routing.base import Router
+from skillpack.routing.lexical import LexicalRouter, LexicalSettings, build_index
+from tests.conftest import MakeSkill, within
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("SKILLPACK_CACHE", str(folder))
+    return folder
+
+
+@pytest.fixture
+def library(tmp_path: Path, make_skill: MakeSkill) -> Path:
+    root = tmp_path / "skills"
+    make_skill(
+        root,
+        "conventional-commits",
+        description="Writes git commit messages in the Conventional Commits format.",
+        when_to_use="A commit needs a message.",
+        when_not_to_use="Not for release notes or changelogs.",
+        tags=["git", "commits"],
+        examples=["reword my last commit"],
+    )
+    make_skill(
+        root,
+        "keep-a-changelog",
+        description="Keeps CHANGELOG.md in the Keep a Changelog format and drafts release notes.",
+        tags=["changelog", "release"],
+    )
+    make_skill(
+        root, "dockerfile-hygiene", description="Reviews Dockerfiles: small images, pinned bases, no secrets."
+    )
+    make_skill(root, "sql-style", description="Formats SQL queries and names tables consistently.")
+    return root
+
+
+def test_ranks_the_skill_whose_fields_match_with_evidence(library: Path) -> None:
+    pack = SkillPack.from_paths([library])
+    router = LexicalRouter()
+    assert isinstance(router, Router)
+    ranking = router.rank("write a commit message for my staged changes", pack, k=3)
+    assert ranking.matches[0].skill.name == "conventional-commits"
+    evidence = ranking.matches[0].evidence
+    assert "description: write, commit, messag" in evidence
+    assert "tags: commit" in evidence
+    assert "examples: commit" in evidence
+    assert len(ranking.matches) <= 3
+    scores = [m.score for m in ranking.matches]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_names_split_on_hyphens_and_examples_are_indexed(library: Path) -> None:
+    pack = SkillPack.from_paths([library])
+    ranking = LexicalRouter().rank("hygiene", pack)
+    assert [m.skill.name for m in ranking.matches] == ["dockerfile-hygiene"]
+    assert ranking.matches[0].evidence[0] == "name: hygien"
+    assert LexicalRouter().rank("reword", pack).matches[0].evidence == ("examples: reword",)
+
+
+def test_when_not_to_use_counts_against_a_skill(tmp_path: Path, make_skill: MakeSkill) -> None:
+    root = tmp_path / "twins"
+    make_skill(
+        root, "notes-a", description="Write notes about changes.", when_not_to_use="Not for a release."
+    )
+    make_skill(root, "notes-b", description="Write notes about changes.")
+    for filler in ("dns", "fonts", "queues"):
+        make_skill(root, filler, description=f"Configure {filler}.")
+    ranking = LexicalRouter().rank("write release notes", SkillPack.from_paths([root]))
+    assert [m.skill.name for m in ranking.matches] == ["notes-b", "notes-a"]
+    assert ranking.matches[0].score > ranking.matches[1].score
+    assert "against (when_not_to_use): releas" in ranking.matches[1].evidence
+
+
+def test_one_word_names_are_split_into_the_library_s_words(tmp_path: Path, make_skill: MakeSkill) -> None:
+    root = tmp_path / "lib"
+    make_skill(root, "weatherforecast", description="Tells you whether to take an umbrella.")
+    make_skill(root, "travel", description="Plans trips around the weather forecast.")
+    skills = SkillPack.from_paths([root]).skills
+    index = build_index(skills, LexicalSettings())
+    assert index.splits["weatherforecast"] == ["weatherforecast", "weather", "forecast"]
+
+
+def test_camel_case_names_are_split(tmp_path: Path, make_skill: MakeSkill) -> None:
+    root = tmp_path / "lib"
+    make_skill(root, "ResearchFinder", description="Tool for papers.")  # lenient load: a warning only
+    ranking = LexicalRouter().rank("research", SkillPack.from_paths([root]))
+    assert ranking.matches[0].evidence == ("name: research",)
+
+
+def test_an_unknown_word_matches_indexed_words_it_begins(tmp_path: Path, make_skill: MakeSkill) -> None:
+    root = tmp_path / "lib"
+    make_skill(root, "photos", description="Edit a photo.")
+    make_skill(root, "maps", description="Draw a map.")
+    ranking = LexicalRouter().rank("photographs", SkillPack.from_paths([root]))
+    assert [m.skill.name for m in ranking.matches] == ["photos"]
+
+
+def test_abstains_when_no_term_matches(library: Path) -> None:
+    ranking = LexicalRouter().rank("bake sourdough bread", SkillPack.from_paths([library]))
+    assert ranking.abstained
+    assert ranking.notes[-1] == "no task term occurs in any skill; abstained"
+
+
+def test_abstains_when_the_best_match_is_too_weak(library: Path) -> None:
+    pack = SkillPack.from_paths([library])
+    task = "format the sql for my sourdough bread bakery wedding playlist with violins"
+    assert not LexicalRouter().rank(task, pack).abstained
+    strict = LexicalRouter(settings=LexicalSettings(min_confidence=0.9)).rank(task, pack)
+    assert strict.abstained
+    assert "best match too weak" in strict.notes[-1]
+
+
+@pytest.mark.parametrize("task", ["", "   \n\t"])
+def test_an_empty_task_is_a_usage_error(library: Path, task: str) -> None:
+    with pytest.raises(UsageError, match="the task is empty"):
+        LexicalRouter().rank(task, SkillPack.from_paths([library]))
+
+
+@pytest.mark.parametrize("k", [0, -1])
+def test_k_below_one_is_a_usage_error(library: Path, k: int) -> None:
+    with pytest.raises(UsageError, match="k must be a whole number of at least 1"):
+        LexicalRouter().rank("commit", SkillPack.from_paths([library]), k=k)
+
+
+def test_bytes_are_refused_and_undecodable_text_still_routes(library: Path) -> None:
+    pack = SkillPack.from_paths([library])
+    with pytest.raises(UsageError, match="must be text, not bytes"):
+        LexicalRouter().rank(b"commit message", pack)  # type: ignore[arg-type]
+    task = os.fsdecode(b"\xff\xfe commit message")  # what argv holds for non-UTF-8 bytes
+    assert LexicalRouter().rank(task, pack).matches[0].skill.name == "conventional-commits"
+
+
+def test_a_one_megabyte_task_is_capped_quickly_and_says_so(library: Path) -> None:
+    pack = SkillPack.from_paths([library])
+    task = "commit message " + "lorem ipsum dolor sit amet " * 40_000
+    assert len(task) > 1_000_000
+    ranking = within(10, lambda: LexicalRouter().rank(task, pack))
+    assert ranking.matches[0].skill.name == "conventional-commits"
+    assert any("only its first 20,000 were used" in note for note in ranking.notes)
+
+
+def test_the_index_is_reused_across_packs_and_rebuilt_when_a_manifest_changes(
+    library: Path, cache: Path
+) -> None:
+    first = LexicalRouter().prepare(SkillPack.from_paths([library]))
+    assert first and first[0].startswith("no persisted lexical index for these skills yet")
+    assert LexicalRouter().prepare(SkillPack.from_paths([library])) == ()  # a new process would see this
+    manifest = library / "sql-style" / "skill.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + "tags: [database]\n", encoding="utf-8")
+    changed = SkillPack.from_paths([library])
+    assert LexicalRouter().prepare(changed)[0].startswith("no persisted lexical index")
+    assert LexicalRouter().rank("database", changed).matches[0].skill.name == "sql-style"
+    assert len(list((cache / "index").glob("lexical-*.idx"))) == 2
+
+
+def test_persist_false_writes_nothing(library: Path, cache: Path) -> None:
+    ranking = LexicalRouter(persist=False).rank("commit", SkillPack.from_paths([library]))
+    assert ranking.matches and ranking.notes == ()
+    assert not cache.exists()
+
+
+def test_an_empty_pack_abstains(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert LexicalRouter().rank("commit", SkillPack.from_paths([empty])).abstained

@@ -1,0 +1,166 @@
+"""Selection: routing output turned into a context under an exact token budget."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from skillpack import SkillPack, UsageError
+from skillpack.routing.base import Match, Ranking
+from skillpack.selection import select
+from skillpack.tokens import count_tokens
+
+
+class ListRouter:
+    """A router that returns the named skills in the given order (what a real router would rank)."""
+
+    name = "list"
+
+    def __init__(self, *names: str, notes: tuple[str, ...] = ()) -> None:
+        self.names = names
+        self.notes = notes
+
+    def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
+        matches = tuple(
+            Match(pack.get(n), 1.0 / (i + 1), (f"list: {n}",)) for i, n in enumerate(self.names[:k])
+        )
+        return Ranking(self.name, matches, notes=self.notes)
+
+
+def write_skill(root: Path, name: str, body: str, **fields: object) -> Path:
+    folder = root / name
+    folder.mkdir(parents=True)
+    lines = [f"name: {name}", f"description: {fields.pop('description', name + ' skill. Use when testing.')}"]
+    for key, value in fields.items():
+        lines.append(f"{key}: {json.dumps(value)}")
+    (folder / "SKILL.md").write_text("---\n" + "\n".join(lines) + "\n---\n" + body, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SkillPack:
+    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "skills"
+    write_skill(root, "alpha", "Alpha rules.\n" * 50, version="1.2.0")
+    write_skill(root, "beta", "Beta rules.\n" * 200)
+    write_skill(root, "gamma", "Gamma rules.\n" * 10, requires=["alpha >=1.0,<2"])
+    write_skill(root, "delta", "Delta rules.\n" * 10, requires=["missing-one"])
+    write_skill(root, "epsilon", "Epsilon rules.\n" * 10, requires=["alpha >=2"])
+    return SkillPack.from_paths([root])
+
+
+def test_chosen_in_rank_order_with_tokens_and_evidence(pack: SkillPack) -> None:
+    selection = select(pack, "task", k=2, router=ListRouter("beta", "alpha", "gamma"))
+    assert [c.skill.name for c in selection.chosen] == ["beta", "alpha"]
+    assert selection.chosen[0].evidence == ("list: beta",)
+    assert [r.skill.name for r in selection.rejected] == []  # the router returned only k matches
+    text = selection.render()
+    assert text.index('<skill name="beta">') < text.index('<skill name="alpha" version="1.2.0">')
+    assert selection.context_tokens == count_tokens(text)
+    for chosen in selection.chosen:
+        assert chosen.tokens > 0
+
+
+def test_budget_takes_skills_whole_in_rank_order_and_reports_the_rest(pack: SkillPack) -> None:
+    alpha_only = select(pack, "task", k=5, router=ListRouter("alpha")).context_tokens
+    selection = select(pack, "task", k=5, budget=alpha_only + 5, router=ListRouter("beta", "alpha"))
+    assert [c.skill.name for c in selection.chosen] == ["alpha"]
+    (rejected,) = selection.rejected
+    assert rejected.skill.name == "beta"
+    assert rejected.reason.startswith("over budget: needs ")
+    assert f"of {alpha_only + 5}" in rejected.reason
+    assert selection.context_tokens <= alpha_only + 5
+    # Never cut mid-text: beta's instructions are absent entirely, alpha's present entirely.
+    assert "Beta rules." not in selection.render()
+    assert selection.render().count("Alpha rules.") == 50
+
+
+def test_budget_smaller_than_every_skill_chooses_nothing(pack: SkillPack) -> None:
+    selection = select(pack, "task", budget=5, router=ListRouter("alpha", "beta"))
+    assert selection.chosen == ()
+    assert {r.skill.name for r in selection.rejected} == {"alpha", "beta"}
+    assert selection.render() == ""
+
+
+def test_requirements_come_along_and_problems_are_noted(pack: SkillPack) -> None:
+    selection = select(pack, "task", router=ListRouter("gamma"))
+    assert [c.skill.name for c in selection.chosen] == ["gamma", "alpha"]
+    assert selection.chosen[1].evidence == ("required by gamma",)
+    missing = select(pack, "task", router=ListRouter("delta"))
+    assert "delta requires missing-one, which is not installed" in missing.report()["notes"]
+    mismatch = select(pack, "task", router=ListRouter("epsilon"))
+    assert "epsilon requires alpha >=2, but alpha is version 1.2.0" in mismatch.report()["notes"]
+
+
+def test_a_skill_and_its_requirements_fit_together_or_not_at_all(pack: SkillPack) -> None:
+    gamma_alone = select(pack, "task", router=ListRouter("gamma"), k=1).context_tokens
+    selection = select(pack, "task", budget=40, router=ListRouter("gamma"))
+    assert gamma_alone > 40
+    assert selection.chosen == ()
+    assert "with alpha" in selection.rejected[0].reason
+
+
+def test_rendering_is_deterministic_in_every_format(pack: SkillPack) -> None:
+    for fmt in ("xml", "markdown", "catalog", "json"):
+        first = select(pack, "task", router=ListRouter("alpha", "gamma"), format=fmt).render()
+        second = select(SkillPack.from_paths([s.folder for s in pack]), "task", router=ListRouter("alpha", "gamma"), format=fmt).render()
+        assert first == second, fmt
+    as_json = json.loads(select(pack, "task", router=ListRouter("alpha"), format="json").render())
+    assert as_json["skills"][0]["name"] == "alpha"
+    assert as_json["skills"][0]["instructions"].startswith("Alpha rules.")
+
+
+def test_catalog_of_unselected_skills_under_its_own_budget(pack: SkillPack) -> None:
+    selection = select(pack, "task", router=ListRouter("alpha"), catalog_budget=10_000)
+    text = selection.render()
+    assert "<available_skills>" in text
+    assert "<name>beta</name>" in text and "<name>alpha</name>" not in text.split("<available_skills>")[1]
+    tight = select(pack, "task", router=ListRouter("alpha"), catalog_budget=60)
+    assert tight.report()["catalog_left_out"], "a 60-token catalog cannot hold four entries"
+    assert count_tokens(tight.render()) <= select(pack, "task", router=ListRouter("alpha")).context_tokens + 60
+
+
+def test_report_compares_with_loading_everything(pack: SkillPack) -> None:
+    report = select(pack, "task", router=ListRouter("alpha")).report()
+    assert report["chosen"][0]["name"] == "alpha"
+    assert report["all_skills_tokens"] > report["context_tokens"]
+    assert report["saved_tokens"] == report["all_skills_tokens"] - report["context_tokens"]
+    # A second pack over the same files takes the counts from the on-disk cache and agrees.
+    again = select(SkillPack.from_paths([s.folder for s in pack]), "task", router=ListRouter("alpha")).report()
+    assert again["all_skills_tokens"] == report["all_skills_tokens"]
+
+
+def test_abstaining_router_gives_an_empty_context(pack: SkillPack) -> None:
+    selection = select(pack, "task", router=ListRouter())
+    assert selection.ranking.abstained
+    assert selection.render() == "" and selection.context_tokens == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"k": 0}, "k must be at least 1"),
+        ({"budget": 0}, "the budget must be a positive number of tokens"),
+        ({"budget": -3}, "the budget must be a positive number of tokens"),
+        ({"catalog_budget": 0}, "the catalog budget must be positive"),
+        ({"format": "yaml"}, "unknown format 'yaml'"),
+    ],
+)
+def test_bad_options_are_usage_errors(pack: SkillPack, options: dict[str, object], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        select(pack, "task", router=ListRouter("alpha"), **options)  # type: ignore[arg-type]
+
+
+def test_unreadable_instructions_are_rejected_not_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "skills"
+    write_skill(root, "good", "Good.\n")
+    bad = write_skill(root, "bad", "")
+    (bad / "SKILL.md").write_bytes((bad / "SKILL.md").read_bytes() + b"\xff\xfe not utf-8")
+    pack = SkillPack.from_paths([root])
+    selection = select(pack, "task", router=ListRouter("bad", "good"))
+    assert [c.skill.name for c in selection.chosen] == ["good"]
+    assert selection.rejected[0].reason.startswith("instructions unreadable: ")
+    assert "not UTF-8" in selection.rejected[0].reason
