@@ -1,0 +1,200 @@
+"""Run a sweep's model calls through the Anthropic Message Batches API: submit, poll, resume.
+
+Each distinct request (by content key) is one batch entry whose ``custom_id`` is that key, so results
+land in the reply cache exactly as synchronous calls would. Submitted batch ids are saved in
+``OUT/batches.json`` the moment the API accepts them: a run killed while waiting polls the same
+batches again instead of paying twice. A request that errors, expires or is cancelled is recorded as
+an errored trial and sent again by the next run. Requests that need the ``load_skill`` tool loop (the
+``catalog`` strategy) cannot be answered in one batch entry; they are returned to run synchronously.
+Batch prices are half the standard ones; reported costs say so.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from skillpack.backends.base import Reply, Request, Usage
+from skillpack.errors import BackendError, SkillpackError, UsageError
+from skillpack.harness.cache import ReplyCache
+
+if TYPE_CHECKING:
+    from skillpack.harness.runner import Finish, Prepared
+
+#: The API accepts at most this many requests per batch.
+MAX_BATCH_REQUESTS = 10_000
+
+#: The Batches API bills half the standard price.
+BATCH_DISCOUNT = 0.5
+
+STATE_FILE = "batches.json"
+
+
+def _client(backend: Any) -> Any:
+    client = getattr(backend, "client", None) or getattr(backend, "_client", None)
+    if client is None or not hasattr(client, "messages"):
+        raise UsageError(
+            "--batch needs the anthropic backend (an anthropic SDK client); use --backend anthropic"
+        )
+    return client
+
+
+def params(request: Request, model: str) -> dict[str, Any]:
+    """Return the Messages API parameters of ``request``'s single turn, as the anthropic backend sends it."""
+    from skillpack.backends.anthropic import _system_blocks
+
+    body: dict[str, Any] = {
+        "model": request.model or model,
+        "max_tokens": request.max_tokens,
+        "messages": [{"role": "user", "content": request.task}],
+    }
+    system = _system_blocks(request.system, "")
+    if system:
+        body["system"] = system
+    return body
+
+
+def read_state(out: Path) -> dict[str, Any]:
+    """Return ``batches.json`` (an empty state when there is none)."""
+    try:
+        data = json.loads((out / STATE_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"batches": []}
+    except (OSError, ValueError) as exc:
+        raise SkillpackError(
+            f"{out / STATE_FILE}: cannot be read ({exc}); it lists submitted batches — restore it, or delete it"
+            " to submit the pending requests again"
+        ) from None
+    return data if isinstance(data, dict) and isinstance(data.get("batches"), list) else {"batches": []}
+
+
+def write_state(out: Path, state: dict[str, Any]) -> None:
+    from skillpack.cache import write_atomic
+
+    try:
+        write_atomic(out / STATE_FILE, (json.dumps(state, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    except OSError as exc:
+        raise SkillpackError(
+            f"{out / STATE_FILE}: cannot write: {exc.strerror or exc} — free disk space and run the same command"
+            " again (submitted batches are polled again, not resubmitted, once it can be written)"
+        ) from None
+
+
+def _api(call: Callable[[], Any], model: str) -> Any:
+    import anthropic
+
+    from skillpack.backends.anthropic import _status_message
+
+    try:
+        return call()
+    except anthropic.APIStatusError as exc:
+        raise BackendError(_status_message(exc, model)) from None
+    except anthropic.APIConnectionError as exc:
+        raise BackendError(
+            f"anthropic batches: cannot reach the API ({exc}) — run the same command again"
+        ) from None
+    except anthropic.AnthropicError as exc:
+        raise BackendError(f"anthropic batches: {type(exc).__name__}: {exc}") from None
+
+
+def _results(client: Any, batch_id: str) -> list[Any]:
+    # Read the whole stream inside ``_api`` so an error half-way through is reported like any other.
+    return list(client.messages.batches.results(batch_id))
+
+
+def _reply(message: Any, model: str) -> Reply:
+    from skillpack.backends.anthropic import _usage, cost_usd
+
+    served = str(getattr(message, "model", None) or model)
+    usage = _usage(message.usage)
+    full = cost_usd(served, usage)
+    text = "".join(block.text for block in message.content if block.type == "text").strip()
+    return Reply(
+        text=text,
+        model=served,
+        backend="anthropic",
+        usage=Usage(
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cache_read_tokens,
+            usage.cache_write_tokens,
+            None if full is None else full * BATCH_DISCOUNT,
+        ),
+        stop_reason=str(message.stop_reason),
+        notes=("answered through the Message Batches API (half price)",),
+    )
+
+
+def run_batches(
+    out: Path,
+    prepared: list[Prepared],
+    *,
+    backend: Any,
+    cache: ReplyCache,
+    finish: Finish,
+    poll_seconds: float = 30.0,
+    sleep: Callable[[float], None] | None = None,
+) -> list[Prepared]:
+    """Answer every single-turn trial through batches; return the trials that must run synchronously."""
+    client = _client(backend)
+    model = str(getattr(backend, "model", "") or "")
+    synchronous = [p for p in prepared if p.request.loadable]
+    by_key: dict[str, list[Prepared]] = {}
+    for item in prepared:
+        if not item.request.loadable:
+            by_key.setdefault(item.key, []).append(item)
+    state = read_state(out)
+    in_flight = {key for b in state["batches"] if b["status"] == "submitted" for key in b["keys"]}
+    fresh = [key for key in by_key if key not in in_flight]
+    for start in range(0, len(fresh), MAX_BATCH_REQUESTS):
+        keys = fresh[start : start + MAX_BATCH_REQUESTS]
+        requests = [{"custom_id": key, "params": params(by_key[key][0].request, model)} for key in keys]
+        created = _api(functools.partial(client.messages.batches.create, requests=requests), model)
+        state["batches"].append(
+            {
+                "id": created.id,
+                "keys": keys,
+                "status": "submitted",
+                "submitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
+        )
+        write_state(out, state)
+    for entry in state["batches"]:
+        if entry["status"] != "submitted":
+            continue
+        while True:
+            batch = _api(functools.partial(client.messages.batches.retrieve, entry["id"]), model)
+            if batch.processing_status == "ended":
+                break
+            (sleep or time.sleep)(poll_seconds)
+        answered: set[str] = set()
+        for result in _api(functools.partial(_results, client, entry["id"]), model):
+            key = str(result.custom_id)
+            answered.add(key)
+            outcome = result.result
+            reply, error = None, None
+            if outcome.type == "succeeded":
+                reply = _reply(outcome.message, model)
+                cache.put(key, reply)
+            elif outcome.type == "errored":
+                detail = getattr(getattr(outcome, "error", None), "error", None)
+                error = (
+                    f"anthropic batch {entry['id']}: the request failed: {getattr(detail, 'message', detail)}"
+                )
+            else:
+                error = f"anthropic batch {entry['id']}: the request was {outcome.type}; the next run sends it again"
+            for index, item in enumerate(by_key.get(key, ())):
+                finish(item, reply, error, index > 0 and reply is not None)
+        for key in set(entry["keys"]) - answered:
+            for item in by_key.get(key, ()):
+                finish(
+                    item, None, f"anthropic batch {entry['id']} returned no result for this request", False
+                )
+        entry["status"] = "collected"
+        write_state(out, state)
+    return synchronous

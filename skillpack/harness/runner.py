@@ -1,0 +1,545 @@
+"""Run a sweep: every task x strategy x N x position x repeat, one model call per trial, resumably.
+
+The out folder holds ``manifest.json`` (the configuration and its hash, seeds, versions),
+``trials.jsonl`` (one line per trial, fsynced as it ends), ``cache/`` (model replies by content) and
+``batches.json`` under ``--batch``. Running the same command again skips finished trials, answers
+repeated calls from the cache and retries trials that errored. A trial whose context would not fit the
+model's window is recorded as ``does_not_fit`` without calling the model, never dropped.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from skillpack.backends.base import Backend, Reply, Request
+from skillpack.errors import BackendError, SkillpackError, UsageError
+from skillpack.harness.cache import ReplyCache, request_key
+from skillpack.harness.distractors import POSITIONS, installed
+from skillpack.harness.strategies import STRATEGIES, Prompt, build_prompt, check_strategies
+from skillpack.harness.suite import Suite, Task, load_suite
+from skillpack.harness.trials import FINISHED, TrialLog, read_trials
+from skillpack.tokens import count_tokens
+
+#: Progress callback: ``progress(done, total, calls_done, calls_total)`` after every trial. Trials
+#: finished earlier count as done from the start; ``calls_total`` (distinct model calls this run makes)
+#: is 0 until every trial is prepared, then fixed, so the time left can be estimated from calls alone.
+Progress = Callable[[int, int, int, int], None]
+
+#: ``finish(prepared, reply, error, cache_hit)`` records one trial's outcome.
+Finish = Callable[["Prepared", "Reply | None", "str | None", bool], None]
+
+DEFAULT_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+#: Built-in backends that do not offer the ``load_skill`` tool (small local models cannot drive it).
+TOOLLESS_BACKENDS = ("local",)
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """Everything that defines a sweep. ``setup()`` is the part an out folder is bound to."""
+
+    suite: str
+    backend: str
+    model: str | None = None
+    strategies: tuple[str, ...] = STRATEGIES
+    sizes: tuple[int, ...] = DEFAULT_SIZES
+    positions: tuple[str, ...] = POSITIONS
+    repeats: int = 1
+    seed: int = 0
+    k: int = 3
+    budget: int | None = None
+    router: str = "lexical"
+    max_tokens: int = 64
+    max_turns: int = 4
+    context_window: int | None = None
+    tasks: tuple[str, ...] = ()
+    limit: int | None = None
+    jobs: int = 1
+    batch: bool = False
+    stop_after_errors: int = 5
+
+    def setup(self, suite_sha256: str) -> dict[str, Any]:
+        """Return what every trial in one out folder must share (not the swept axes)."""
+        return {
+            "suite_sha256": suite_sha256,
+            "backend": self.backend,
+            "model": self.model,
+            "seed": self.seed,
+            "k": self.k,
+            "budget": self.budget,
+            "router": self.router,
+            "max_tokens": self.max_tokens,
+            "max_turns": self.max_turns,
+            "context_window": self.context_window,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, tuple):
+                data[key] = list(value)
+        return data
+
+
+def config_hash(data: dict[str, Any]) -> str:
+    """Return the SHA-256 of ``data`` as canonical JSON."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class TrialSpec:
+    """One planned trial."""
+
+    task: Task
+    strategy: str
+    size: int
+    position: str
+    repeat: int
+
+    @property
+    def trial_id(self) -> str:
+        return f"{self.task.id}|{self.strategy}|n{self.size}|{self.position}|r{self.repeat}"
+
+
+@dataclass
+class Prepared:
+    """A trial ready to run: its request, cache key and what was measured before calling the model."""
+
+    spec: TrialSpec
+    prompt: Prompt
+    request: Request
+    key: str
+    context_tokens: int
+    started_at: str
+
+
+@dataclass
+class RunResult:
+    """What a run did: how many trials were planned, already done, run now, and how they ended."""
+
+    out: Path
+    planned: int
+    skipped: int
+    counts: dict[str, int] = field(default_factory=dict)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    all_records: list[dict[str, Any]] = field(default_factory=list)
+
+
+def plan(suite: Suite, config: SweepConfig) -> list[TrialSpec]:
+    """Return the trials of the sweep in run order (repeat, size, task, position, strategy)."""
+    check_strategies(config.strategies)
+    if config.repeats < 1:
+        raise UsageError(f"repeats must be at least 1 (got {config.repeats})")
+    for position in config.positions:
+        if position not in POSITIONS:
+            raise UsageError(f"unknown position {position!r}; choose from: {', '.join(POSITIONS)}")
+    tasks = [suite.task(task_id) for task_id in config.tasks] if config.tasks else list(suite.tasks)
+    if config.limit is not None:
+        tasks = tasks[: config.limit]
+    largest_gold = max(len(t.gold) for t in tasks)
+    for size in config.sizes:
+        if size > len(suite.skills):
+            raise UsageError(
+                f"size {size} is larger than the suite's pool: {suite.name} has {len(suite.skills)} skills"
+                f" — use sizes up to {len(suite.skills)}"
+            )
+        if size < largest_gold:
+            raise UsageError(
+                f"size {size} cannot hold a task's {largest_gold} gold skills — use sizes >= {largest_gold}"
+            )
+    return [
+        TrialSpec(task, strategy, size, position, repeat)
+        for repeat in range(config.repeats)
+        for size in sorted(set(config.sizes))
+        for task in tasks
+        for position in config.positions
+        for strategy in config.strategies
+    ]
+
+
+def prepare(suite: Suite, spec: TrialSpec, config: SweepConfig, backend_name: str) -> Prepared:
+    """Build the trial's prompt and request and count its context tokens."""
+    skills = installed(
+        suite, spec.task, size=spec.size, position=spec.position, seed=config.seed + spec.repeat
+    )
+    gold = [suite.skill(name) for name in spec.task.gold]
+    prompt = build_prompt(
+        spec.strategy,
+        task=spec.task.prompt,
+        installed=skills,
+        gold=gold,
+        k=config.k,
+        budget=config.budget,
+        router=config.router,
+    )
+    request = Request(
+        system=prompt.system,
+        task=spec.task.prompt,
+        model=config.model,
+        max_tokens=spec.task.max_tokens or config.max_tokens,
+        temperature=0.0,
+        loadable=prompt.loadable,
+        max_turns=config.max_turns,
+    )
+    tokens = count_tokens(prompt.system) + count_tokens(prompt.catalog) + count_tokens(spec.task.prompt)
+    return Prepared(
+        spec=spec,
+        prompt=prompt,
+        request=request,
+        key=request_key(backend_name, config.model, request),
+        context_tokens=tokens,
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def model_window(backend: Any, configured: int | None) -> int | None:
+    """Return the context window to check prompts against: ``--context-window``, else the backend's own."""
+    if configured is not None:
+        return configured
+    for attribute in ("context_window", "context_size"):
+        value = getattr(backend, attribute, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+def token_counter(backend: Any) -> Callable[[str], int]:
+    """Return how the backend counts tokens: its ``count_tokens``, a llama.cpp tokenizer, else tiktoken.
+
+    A local model's window is in its own tokens, which differ from cl100k_base counts.
+    """
+    counter = getattr(backend, "count_tokens", None)
+    if callable(counter):
+        return lambda text: int(counter(text))
+    llama = getattr(backend, "llama", None)
+    if callable(llama):
+        return lambda text: len(llama().tokenize(text.encode("utf-8"), special=True))
+    return count_tokens
+
+
+def fits(prepared: Prepared, counter: Callable[[str], int], window: int | None) -> bool:
+    """Return False when the prompt plus the longest answer cannot fit ``window`` tokens."""
+    if window is None:
+        return True
+    text = "\n".join(
+        p for p in (prepared.request.system, prepared.prompt.catalog, prepared.request.task) if p
+    )
+    return counter(text) + prepared.request.max_tokens <= window
+
+
+def offers_tools(backend: Any) -> bool:
+    """Return False for backends that cannot run the ``load_skill`` loop (the ``catalog`` strategy).
+
+    A backend says so with ``offers_tools = False``; the built-in ``local`` backend cannot.
+    """
+    declared = getattr(backend, "offers_tools", None)
+    if isinstance(declared, bool):
+        return declared
+    return getattr(backend, "name", "") not in TOOLLESS_BACKENDS
+
+
+def evaluate(spec: TrialSpec, output: str) -> tuple[bool | None, str | None]:
+    """Return ``(passed, None)``, or ``(None, error)`` when the check itself fails."""
+    from skillpack.plugins import get_check
+
+    expect = spec.task.expect
+    try:
+        outcome = get_check(str(expect["check"]))(output, dict(expect))
+    except Exception as exc:
+        return None, f"check {expect['check']!r} failed on this answer: {type(exc).__name__}: {exc}"
+    if not isinstance(outcome, bool):
+        return None, f"check {expect['check']!r} returned {type(outcome).__name__}, not True or False"
+    return outcome, None
+
+
+def record(
+    run_id: str,
+    suite: Suite,
+    prepared: Prepared,
+    *,
+    backend: str,
+    model: str,
+    reply: Reply | None = None,
+    error: str | None = None,
+    status: str = "ok",
+    cache_hit: bool = False,
+) -> dict[str, Any]:
+    """Return the trial's ``trials.jsonl`` line (see schemas/trial.schema.json)."""
+    spec = prepared.spec
+    passed: bool | None = None
+    if reply is not None and error is None:
+        passed, check_error = evaluate(spec, reply.text)
+        if check_error:
+            status, error = "error", check_error
+    seen = set(prepared.prompt.injected) | set(reply.loaded_skills if reply else ())
+    recall = (
+        None
+        if status in ("does_not_fit", "unsupported")
+        else sum(g in seen for g in spec.task.gold) / len(spec.task.gold)
+    )
+    usage = reply.usage if reply else None
+    return {
+        "run_id": run_id,
+        "trial_id": spec.trial_id,
+        "suite": suite.name,
+        "task": spec.task.id,
+        "backend": backend,
+        "model": model,
+        "strategy": spec.strategy,
+        "size": spec.size,
+        "position": spec.position,
+        "repeat": spec.repeat,
+        "status": status,
+        "passed": passed if status == "ok" else None,
+        "error": error,
+        "output": reply.text if reply else None,
+        "context_tokens": prepared.context_tokens,
+        "input_tokens": usage.input_tokens if usage else None,
+        "output_tokens": usage.output_tokens if usage else None,
+        "cache_read_tokens": usage.cache_read_tokens if usage else None,
+        "skills_installed": spec.size,
+        "skills_injected": list(prepared.prompt.injected),
+        "skills_loaded": list(reply.loaded_skills) if reply else [],
+        "gold": list(spec.task.gold),
+        "recall": recall,
+        "latency_s": round(reply.latency_s, 4) if reply else None,
+        "cost_usd": usage.cost_usd if usage else None,
+        "cache_hit": cache_hit,
+        "started_at": prepared.started_at,
+    }
+
+
+def call(backend: Backend, request: Request) -> Reply:
+    """Call the backend, timing the call when the backend does not."""
+    started = time.monotonic()
+    reply = backend.generate(request)
+    if reply.latency_s <= 0:
+        reply = _with_latency(reply, time.monotonic() - started)
+    return reply
+
+
+def _with_latency(reply: Reply, latency: float) -> Reply:
+    from dataclasses import replace
+
+    return replace(reply, latency_s=latency)
+
+
+def bind_out(out: Path, setup: dict[str, Any]) -> None:
+    """Refuse an out folder that holds a run of another setup (other suite, model, k, budget ...)."""
+    manifest = out / "manifest.json"
+    if not manifest.is_file():
+        return
+    try:
+        previous = json.loads(manifest.read_text(encoding="utf-8")).get("setup")
+    except (OSError, ValueError):
+        return
+    if previous is not None and previous != setup:
+        changed = sorted(k for k in set(previous) | set(setup) if previous.get(k) != setup.get(k))
+        raise UsageError(
+            f"{out} holds a run with another setup (differs in: {', '.join(changed)}); its trials would not be"
+            " comparable — give another --out folder, or the same options as before"
+        )
+
+
+def open_backend(config: SweepConfig) -> Any:
+    """Build the configured backend through the plugin registry."""
+    from skillpack.plugins import get_backend
+
+    return get_backend(config.backend, model=config.model)
+
+
+def run_sweep(
+    config: SweepConfig,
+    out: Path,
+    *,
+    backend: Any = None,
+    progress: Progress | None = None,
+    argv: list[str] | None = None,
+    draw: bool = True,
+) -> RunResult:
+    """Run (or resume) the sweep into ``out``; return what was run. See the module docstring.
+
+    ``backend`` overrides the configured one (tests pass a scripted fake); ``draw=False`` skips the plot.
+    """
+    from skillpack.harness.report import write_manifest, write_report
+
+    suite = load_suite(config.suite)
+    specs = plan(suite, config)
+    setup = config.setup(suite.sha256)
+    bind_out(out, setup)
+    backend = backend if backend is not None else open_backend(config)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SkillpackError(f"{out}: cannot create the out folder: {exc.strerror or exc}") from None
+    # Trials carry the registered name the user chose, which may differ from ``backend.name``.
+    backend_name = config.backend
+    model = str(config.model or getattr(backend, "model", None) or backend_name)
+    window = model_window(backend, config.context_window)
+    counter = token_counter(backend)
+    tools = offers_tools(backend)
+    run_id = config_hash(setup)[:12]
+    write_manifest(
+        out, config, suite, setup, run_id=run_id, model=model, window=window, argv=argv, status="running"
+    )
+    trials_path = out / "trials.jsonl"
+    previous = read_trials(trials_path)
+    pending = [s for s in specs if previous.get(s.trial_id, {}).get("status") not in FINISHED]
+    result = RunResult(out=out, planned=len(specs), skipped=len(specs) - len(pending))
+    cache = ReplyCache(out / "cache")
+    done = result.skipped
+    calls = [0, 0]  # done, total
+    if progress:
+        progress(done, len(specs), 0, 0)
+    with TrialLog(trials_path) as log:
+
+        def finish(line: dict[str, Any]) -> None:
+            nonlocal done
+            log.append(line)
+            result.records.append(line)
+            result.counts[line["status"]] = result.counts.get(line["status"], 0) + 1
+            done += 1
+            if progress:
+                progress(done, len(specs), calls[0], calls[1])
+
+        def outcome(item: Prepared, reply: Reply | None, error: str | None, cache_hit: bool) -> None:
+            if not cache_hit:
+                calls[0] += 1
+            status = "error" if error else "ok"
+            line = record(
+                run_id,
+                suite,
+                item,
+                backend=backend_name,
+                model=model,
+                reply=reply,
+                error=error,
+                status=status,
+                cache_hit=cache_hit,
+            )
+            finish(line)
+
+        to_call: list[Prepared] = []
+        for spec in pending:
+            prepared = prepare(suite, spec, config, backend_name)
+            if prepared.request.loadable and not tools:
+                unsupported = f"the {backend_name} backend does not offer the load_skill tool"
+                finish(
+                    record(
+                        run_id,
+                        suite,
+                        prepared,
+                        backend=backend_name,
+                        model=model,
+                        status="unsupported",
+                        error=unsupported,
+                    )
+                )
+            elif not fits(prepared, counter, window):
+                finish(
+                    record(run_id, suite, prepared, backend=backend_name, model=model, status="does_not_fit")
+                )
+            elif (cached := cache.get(prepared.key)) is not None:
+                outcome(prepared, cached, None, True)
+            else:
+                to_call.append(prepared)
+        calls[1] = len({item.key for item in to_call})
+        if progress:
+            progress(done, len(specs), 0, calls[1])
+        if config.batch:
+            from skillpack.harness.batch import run_batches
+
+            to_call = run_batches(out, to_call, backend=backend, cache=cache, finish=outcome)
+        _call_all(to_call, backend, config, cache, outcome)
+    all_records = read_trials(trials_path)
+    current = [all_records[s.trial_id] for s in specs if s.trial_id in all_records]
+    result.all_records = current
+    write_report(out, current, config, draw=draw)
+    incomplete = sum(r["status"] not in FINISHED for r in current) + (len(specs) - len(current))
+    write_manifest(
+        out,
+        config,
+        suite,
+        setup,
+        run_id=run_id,
+        model=model,
+        window=window,
+        argv=argv,
+        status="complete" if not incomplete else "incomplete",
+    )
+    return result
+
+
+def _call_all(
+    prepared: list[Prepared],
+    backend: Any,
+    config: SweepConfig,
+    cache: ReplyCache,
+    finish: Finish,
+) -> None:
+    """Call the model for every prepared trial, ``config.jobs`` at a time; same requests run once."""
+    by_key: dict[str, list[Prepared]] = {}
+    for item in prepared:
+        by_key.setdefault(item.key, []).append(item)
+    failures_in_a_row = 0
+    last_error: str | None = None
+    stop: list[bool] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, config.jobs)) as pool:
+        for key, reply, error in _results(pool, by_key, backend, max(1, config.jobs), stop):
+            if reply is not None:
+                cache.put(key, reply)
+                failures_in_a_row = 0
+            else:
+                failures_in_a_row += 1
+                last_error = error
+            for index, item in enumerate(by_key[key]):
+                finish(item, reply, error, index > 0 and reply is not None)
+            if config.stop_after_errors and failures_in_a_row >= config.stop_after_errors:
+                stop.append(True)  # submit nothing more; calls already running are still recorded
+    if stop:
+        raise BackendError(
+            f"stopped after {config.stop_after_errors} model calls in a row failed; the last: {last_error} — fix"
+            " the cause and run the same command again (finished trials are kept, failed ones retried)"
+        )
+
+
+def _results(
+    pool: concurrent.futures.ThreadPoolExecutor,
+    by_key: dict[str, list[Prepared]],
+    backend: Any,
+    window: int,
+    stop: list[bool],
+) -> Iterator[tuple[str, Reply | None, str | None]]:
+    """Yield ``(key, reply, error)`` as calls finish, keeping at most ``2 * window`` in flight.
+
+    Once ``stop`` is non-empty no new call starts; the running ones are still yielded.
+    """
+    keys = iter(by_key)
+    running: dict[concurrent.futures.Future[Reply], str] = {}
+
+    def submit_next() -> None:
+        key = None if stop else next(keys, None)
+        if key is not None:
+            running[pool.submit(call, backend, by_key[key][0].request)] = key
+
+    for _ in range(2 * window):
+        submit_next()
+    while running:
+        finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+        for future in finished:
+            key = running.pop(future)
+            try:
+                yield key, future.result(), None
+            except SkillpackError as exc:
+                yield key, None, str(exc)
+            except Exception as exc:  # a backend bug must not lose the trials already run
+                yield key, None, f"{type(exc).__name__}: {exc}"
+            submit_next()

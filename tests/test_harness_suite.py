@@ -1,0 +1,211 @@
+"""Loading suites: the bundled one, its generator, and every way a suite file can be wrong."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness_support import isolated_cache, tiny_document, write_suite
+
+from skillpack.errors import UsageError
+from skillpack.harness import BUNDLED_SUITE, load_suite
+
+__all__ = ["isolated_cache"]
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location("make_suite", REPO / "benchmarks" / "make_suite.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_suite"] = module  # dataclasses look their module up while the class is built
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules["make_suite"]
+    return module
+
+
+def test_bundled_suite_has_enough_tasks_and_look_alike_distractors() -> None:
+    suite = load_suite(BUNDLED_SUITE)
+    assert len(suite.tasks) >= 40
+    gold = {name for task in suite.tasks for name in task.gold}
+    assert len(suite.skills) - len(gold) >= 250
+    families = Counter(suite.families.values())
+    assert len(families) >= 10 and min(families.values()) >= 20
+    for task in suite.tasks:
+        family = suite.families[task.gold[0]]
+        # Every task's gold skill has look-alikes: same kind of rule, other values.
+        assert families[family] > 1
+        # The check's value appears in no look-alike's instructions verbatim as a whole code.
+        assert task.expect["check"] == "contains" and task.expect["whole_word"] is True
+
+
+def test_bundled_answers_cannot_be_known_without_the_gold_skill() -> None:
+    from skillpack.harness.checks import contains
+
+    suite = load_suite(BUNDLED_SUITE)
+    for task in suite.tasks:
+        # The task's own wording never passes its check (closed book gets nothing for free).
+        assert not contains(task.prompt, task.expect), task.id
+
+
+def test_generator_is_deterministic_and_the_committed_file_is_current() -> None:
+    generator = _generator()
+    assert generator.render(generator.build(7)) == generator.render(generator.build(7))
+    assert generator.render(generator.build(7)) != generator.render(generator.build(8))
+    assert BUNDLED_SUITE.read_text(encoding="utf-8") == generator.render(generator.build(generator.SEED))
+    assert generator.main(["--check", "--out", str(BUNDLED_SUITE)]) == 0
+
+
+def test_inline_skills_become_skill_folders(tmp_path: Path, isolated_cache: Path) -> None:
+    suite = load_suite(write_suite(tmp_path))
+    assert len(suite.skills) == 12
+    skill = suite.skill("team00-ticket-codes")
+    assert skill.manifest_path.name == "SKILL.md" and str(isolated_cache) in str(skill.manifest_path)
+    assert "QX-00-TICKET" in skill.instructions()
+    assert suite.families["team07-invoice-codes"] == "invoice"
+    # Loading again leaves identical files alone.
+    stamp = skill.manifest_path.stat().st_mtime_ns
+    load_suite(tmp_path / "suite.json")
+    assert skill.manifest_path.stat().st_mtime_ns == stamp
+
+
+def test_skill_paths_are_resolved_next_to_the_suite(tmp_path: Path, make_skill: Any) -> None:
+    make_skill(tmp_path / "lib", "alpha-rules", form="agent-skills", body="Alpha code is AL-1.\n")
+    document = {
+        "suite": "paths",
+        "skill_paths": ["lib"],
+        "tasks": [
+            {
+                "id": "a",
+                "prompt": "alpha code?",
+                "gold": ["alpha-rules"],
+                "expect": {"check": "exact", "value": "AL-1"},
+            }
+        ],
+    }
+    suite = load_suite(write_suite(tmp_path, document))
+    assert [s.name for s in suite.skills] == ["alpha-rules"]
+
+
+def _broken(tmp_path: Path, change: Any) -> Path:
+    document = tiny_document()
+    change(document)
+    return write_suite(tmp_path, document)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: d["tasks"][1].pop("expect"),
+            r"suite.json: \$.tasks\[1\]: 'expect' is a required property",
+        ),
+        (
+            lambda d: d["tasks"][0]["expect"].pop("value"),
+            r"suite.json: \$.tasks\[0\].expect: 'value' is a required",
+        ),
+        (
+            lambda d: d["tasks"][2].update(gold=[]),
+            r"suite.json: \$.tasks\[2\].gold: \[\] should be non-empty",
+        ),
+        (lambda d: d["skills"][3].update(name="Bad Name"), r"\$.skills\[3\].name: 'Bad Name' does not match"),
+        (lambda d: d.update(tasks=[]), r"\$.tasks: \[\] should be non-empty"),
+        (lambda d: d.pop("skills"), r"suite.json: \$: .* is not valid under any of the given schemas"),
+    ],
+)
+def test_schema_failures_name_the_file_and_json_path(tmp_path: Path, change: Any, message: str) -> None:
+    with pytest.raises(UsageError, match=message) as caught:
+        load_suite(_broken(tmp_path, change))
+    assert "see schemas/suite.schema.json" in str(caught.value)
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: d["tasks"][0].update(expect={"check": "regex", "pattern": "QX-(00"}),
+            r"\$.tasks\[0\].expect: the 'regex' check cannot be evaluated: 'pattern' is not a valid regular"
+            r" expression: missing \), unterminated subpattern",
+        ),
+        (
+            lambda d: d["tasks"][1].update(expect={"check": "sounds-right", "value": "x"}),
+            r"\$.tasks\[1\].expect.check: unknown check 'sounds-right'; choose one of: contains, exact,"
+            r" json_field, regex",
+        ),
+        (
+            lambda d: d["tasks"][2].update(gold=["no-such-skill"]),
+            r"\$.tasks\[2\].gold\[0\]: no skill named 'no-such-skill' in the suite",
+        ),
+        (lambda d: d["tasks"][1].update(id="t0"), r"\$.tasks\[1\].id: task id 't0' is used twice"),
+        (
+            lambda d: d["skills"][5].update(name=d["skills"][0]["name"]),
+            r"\$.skills\[5\].name: 'team00-ticket-codes' is also the name of skill 0",
+        ),
+    ],
+)
+def test_semantic_failures_name_the_place_and_the_fix(tmp_path: Path, change: Any, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        load_suite(_broken(tmp_path, change))
+
+
+def test_a_plugin_check_that_cannot_evaluate_is_refused(tmp_path: Path) -> None:
+    from skillpack import plugins
+    from skillpack.hookspecs import hookimpl
+
+    class Plugin:
+        @staticmethod
+        @hookimpl
+        def skillpack_register_checks(register: Any) -> None:
+            register(
+                "needs-words",
+                lambda output, spec: len(spec["words"]) > 0 and all(w in output for w in spec["words"]),
+            )
+
+    manager = plugins.manager()
+    manager.add(Plugin, name="test-needs-words")
+    try:
+        path = _broken(tmp_path, lambda d: d["tasks"][0].update(expect={"check": "needs-words"}))
+        with pytest.raises(
+            UsageError, match=r"\$.tasks\[0\].expect: the 'needs-words' check cannot be evaluated: 'words'"
+        ):
+            load_suite(path)
+        good = _broken(
+            tmp_path, lambda d: d["tasks"][0].update(expect={"check": "needs-words", "words": ["QX"]})
+        )
+        assert load_suite(good).tasks[0].expect["check"] == "needs-words"
+    finally:
+        manager.unregister(name="test-needs-words")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"suite": "x",', r"suite.json: line 1 column 15: not valid JSON"),
+        (b"\xff\xfe{}", r"suite.json: file: not UTF-8 text"),
+    ],
+)
+def test_unreadable_suite_files(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "suite.json"
+    path.write_bytes(content)
+    with pytest.raises(UsageError, match=message):
+        load_suite(path)
+
+
+def test_missing_suite_file(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"nope.json: no such suite file"):
+        load_suite(tmp_path / "nope.json")
+
+
+def test_suite_json_is_canonical(tmp_path: Path) -> None:
+    document = json.loads(BUNDLED_SUITE.read_text(encoding="utf-8"))
+    assert document["generator"]["script"] == "benchmarks/make_suite.py"
+    assert [s["name"] for s in document["skills"]] == sorted(s["name"] for s in document["skills"])
