@@ -14,7 +14,10 @@ from skillpack.tokens import count_tokens
 @pytest.fixture
 def skills(tmp_path: Path) -> list[Skill]:
     made = []
-    for name, description in (("one", "Does <one> & more. Use when testing."), ("two", "Second.   Use\nwhen two.")):
+    for name, description in (
+        ("one", "Does <one> & more. Use when testing."),
+        ("two", "Second.   Use\nwhen two."),
+    ):
         folder = tmp_path / name
         folder.mkdir()
         (folder / "SKILL.md").write_text(
@@ -46,7 +49,7 @@ def test_catalog_is_the_agent_skills_available_skills_block(skills: list[Skill])
 
 
 def test_catalog_budget_keeps_entries_while_they_fit(skills: list[Skill]) -> None:
-    full, left_out = render_catalog(skills)
+    _, left_out = render_catalog(skills)
     assert left_out == []
     first_only, left_out = render_catalog(skills, budget=count_tokens(render_catalog(skills[:1])[0]))
     assert [s.name for s in left_out] == ["two"]

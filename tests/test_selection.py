@@ -105,7 +105,12 @@ def test_a_skill_and_its_requirements_fit_together_or_not_at_all(pack: SkillPack
 def test_rendering_is_deterministic_in_every_format(pack: SkillPack) -> None:
     for fmt in ("xml", "markdown", "catalog", "json"):
         first = select(pack, "task", router=ListRouter("alpha", "gamma"), format=fmt).render()
-        second = select(SkillPack.from_paths([s.folder for s in pack]), "task", router=ListRouter("alpha", "gamma"), format=fmt).render()
+        second = select(
+            SkillPack.from_paths([s.folder for s in pack]),
+            "task",
+            router=ListRouter("alpha", "gamma"),
+            format=fmt,
+        ).render()
         assert first == second, fmt
     as_json = json.loads(select(pack, "task", router=ListRouter("alpha"), format="json").render())
     assert as_json["skills"][0]["name"] == "alpha"
@@ -119,7 +124,9 @@ def test_catalog_of_unselected_skills_under_its_own_budget(pack: SkillPack) -> N
     assert "<name>beta</name>" in text and "<name>alpha</name>" not in text.split("<available_skills>")[1]
     tight = select(pack, "task", router=ListRouter("alpha"), catalog_budget=60)
     assert tight.report()["catalog_left_out"], "a 60-token catalog cannot hold four entries"
-    assert count_tokens(tight.render()) <= select(pack, "task", router=ListRouter("alpha")).context_tokens + 60
+    assert (
+        count_tokens(tight.render()) <= select(pack, "task", router=ListRouter("alpha")).context_tokens + 60
+    )
 
 
 def test_report_compares_with_loading_everything(pack: SkillPack) -> None:
@@ -128,7 +135,9 @@ def test_report_compares_with_loading_everything(pack: SkillPack) -> None:
     assert report["all_skills_tokens"] > report["context_tokens"]
     assert report["saved_tokens"] == report["all_skills_tokens"] - report["context_tokens"]
     # A second pack over the same files takes the counts from the on-disk cache and agrees.
-    again = select(SkillPack.from_paths([s.folder for s in pack]), "task", router=ListRouter("alpha")).report()
+    again = select(
+        SkillPack.from_paths([s.folder for s in pack]), "task", router=ListRouter("alpha")
+    ).report()
     assert again["all_skills_tokens"] == report["all_skills_tokens"]
 
 
@@ -153,7 +162,9 @@ def test_bad_options_are_usage_errors(pack: SkillPack, options: dict[str, object
         select(pack, "task", router=ListRouter("alpha"), **options)  # type: ignore[arg-type]
 
 
-def test_unreadable_instructions_are_rejected_not_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_instructions_are_rejected_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
     root = tmp_path / "skills"
     write_skill(root, "good", "Good.\n")
