@@ -7,6 +7,7 @@ Importing this package is cheap: no click, tiktoken or model SDK, and no disk sc
 
 from __future__ import annotations
 
+from skillpack.backends.base import Backend, Reply, Request, Usage
 from skillpack.errors import (
     BackendError,
     ManifestError,
@@ -18,18 +19,32 @@ from skillpack.errors import (
     UnknownComponentError,
     UsageError,
 )
+from skillpack.hookspecs import hookimpl
 from skillpack.problems import Problem
 from skillpack.registry import Shadowed, SkillPack, SkillRoot, search_path, user_home
+from skillpack.routing.base import Match, Ranking, Router
+from skillpack.running import RunResult
+from skillpack.selection import Chosen, Rejected, Selection
 from skillpack.skill import Requirement, Skill
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Backend",
     "BackendError",
+    "Chosen",
     "ManifestError",
+    "Match",
     "MissingExtraError",
     "Problem",
+    "Ranking",
+    "Rejected",
+    "Reply",
+    "Request",
     "Requirement",
+    "Router",
+    "RunResult",
+    "Selection",
     "Shadowed",
     "Skill",
     "SkillContentError",
@@ -39,8 +54,10 @@ __all__ = [
     "SkillpackError",
     "TokenizerError",
     "UnknownComponentError",
+    "Usage",
     "UsageError",
     "__version__",
+    "hookimpl",
     "search_path",
     "user_home",
 ]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from html import escape as _html_escape
 from typing import Literal
-from xml.sax.saxutils import escape, quoteattr
 
 from skillpack.errors import UnknownComponentError
 from skillpack.skill import Skill
@@ -30,6 +30,16 @@ _PREAMBLE = {
     ),
     "catalog": ("<available_skills>\n", "</available_skills>\n"),
 }
+
+
+def escape(text: str) -> str:
+    """Escape ``&``, ``<`` and ``>`` for XML element text (xml.sax.saxutils pulls in urllib on import)."""
+    return _html_escape(text, quote=False)
+
+
+def quoteattr(text: str) -> str:
+    """Return ``text`` as a double-quoted XML attribute value."""
+    return f'"{_html_escape(text, quote=True)}"'
 
 
 def check_format(name: str) -> Format:

@@ -8,7 +8,7 @@ skill that does not fit is left out whole and reported, never cut mid-text.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,7 @@ from skillpack.context import FORMATS, Format, check_format, render, render_bloc
 from skillpack.errors import SkillContentError, UsageError
 from skillpack.routing.base import Ranking
 from skillpack.skill import Skill
-from skillpack.tokens import count_tokens, encoding_name
+from skillpack.tokens import TokenCounter, encoding_name
 
 if TYPE_CHECKING:
     from skillpack.registry import SkillPack
@@ -58,6 +58,8 @@ class Selection:
     pack: SkillPack
     notes: tuple[str, ...] = ()
     catalog_budget: int | None = None
+    #: Counts tokens exactly; by default remembering piece counts in the cache folder (see tokens.py).
+    counter: TokenCounter = field(default_factory=TokenCounter, compare=False, repr=False)
 
     @property
     def skills(self) -> tuple[Skill, ...]:
@@ -83,7 +85,7 @@ class Selection:
     @cached_property
     def context_tokens(self) -> int:
         """Exact tokens of ``render()`` in the selection's format."""
-        return count_tokens(self.render())
+        return self.counter.count(self.render())
 
     @cached_property
     def catalog_left_out(self) -> tuple[str, ...]:
@@ -95,7 +97,7 @@ class Selection:
     def all_skills_tokens(self) -> int:
         """Tokens of a context holding every skill in the pack (what routing saves against)."""
         key = f"all-skills-tokens:{self.format}"
-        return int(self.pack.cache(key, lambda: _tokens_of_everything(self.pack, self.format)))
+        return int(self.pack.cache(key, lambda: _tokens_of_everything(self.pack, self.format, self.counter)))
 
     def report(self, *, compare_all: bool = True) -> dict[str, Any]:
         """Return what was chosen and why, rejected and why, and the token bill, JSON-ready."""
@@ -130,6 +132,7 @@ class Selection:
             everything = self.all_skills_tokens()
             data["all_skills_tokens"] = everything
             data["saved_tokens"] = everything - self.context_tokens
+        self.counter.save()
         return data
 
     def report_json(self) -> str:
@@ -145,10 +148,14 @@ def select(
     router: str | Router = DEFAULT_ROUTER,
     format: str = "xml",
     catalog_budget: int | None = None,
+    relative_floor: float | None = None,
 ) -> Selection:
     """Route ``task`` over ``pack`` and take the top ``k`` skills (plus what they require) within ``budget``.
 
     ``budget`` counts every token of the rendered context (format ``format``), wrapper included.
+    A match scoring below ``relative_floor`` times the best match's score stays out, so a clear winner
+    is not padded with k - 1 weak matches; ``None`` takes the router's own ``relative_floor`` (0 when it
+    has none). Skills whose manifest says ``disable-model-invocation: true`` are never chosen by routing.
     """
     fmt = check_format(format)
     if k <= 0:
@@ -163,13 +170,34 @@ def select(
         )
     ranker = _router(router)
     ranking = ranker.rank(task, pack, k=k)
+    counter = TokenCounter.cached()
     chosen: list[Chosen] = []
     rejected: list[Rejected] = []
     notes: list[str] = []
     taken: list[Skill] = []
     taken_names: set[str] = set()
+    floor = _relative_floor(ranker, relative_floor, ranking)
     for match in ranking.matches[:k]:
         if match.skill.name in taken_names:
+            continue
+        if match.score < floor:
+            rejected.append(
+                Rejected(
+                    match.skill,
+                    match.score,
+                    f"score {match.score:.3f} is below the floor {floor:.3f}"
+                    f" ({relative_floor_of(ranker, relative_floor):.0%} of the best match)",
+                )
+            )
+            continue
+        if _model_invocation_disabled(match.skill):
+            rejected.append(
+                Rejected(
+                    match.skill,
+                    match.score,
+                    "disable-model-invocation: true — it is loaded only when named explicitly",
+                )
+            )
             continue
         group, problem = _with_requirements(pack, match.skill)
         if problem:
@@ -177,12 +205,12 @@ def select(
         fresh = [s for s in group if s.name not in taken_names]
         try:
             candidate = taken + fresh
-            tokens = count_tokens(render(candidate, fmt))
+            tokens = counter.count(render(candidate, fmt))
         except SkillContentError as exc:
             rejected.append(Rejected(match.skill, match.score, f"instructions unreadable: {exc}"))
             continue
         if budget is not None and tokens > budget:
-            current = count_tokens(render(taken, fmt)) if taken else 0
+            current = counter.count(render(taken, fmt)) if taken else 0
             needed = tokens - current
             what = f" with {', '.join(s.name for s in fresh[1:])}" if len(fresh) > 1 else ""
             rejected.append(
@@ -196,12 +224,14 @@ def select(
         for skill in fresh:
             is_main = skill is match.skill
             evidence = match.evidence if is_main else (f"required by {match.skill.name}",)
-            chosen.append(Chosen(skill, match.score if is_main else 0.0, evidence, _block_tokens(skill, fmt)))
+            tokens_of_block = _block_tokens(skill, fmt, counter)
+            chosen.append(Chosen(skill, match.score if is_main else 0.0, evidence, tokens_of_block))
             taken_names.add(skill.name)
         taken = candidate
     for match in ranking.matches[k:]:
         if match.skill.name not in taken_names:
             rejected.append(Rejected(match.skill, match.score, f"ranked below the top {k}"))
+    counter.save()
     return Selection(
         task=task,
         ranking=ranking,
@@ -212,7 +242,27 @@ def select(
         pack=pack,
         notes=tuple(notes),
         catalog_budget=catalog_budget,
+        counter=counter,
     )
+
+
+def relative_floor_of(router: Router, override: float | None) -> float:
+    """Return the fraction of the best score a match needs: ``override``, else the router's own."""
+    value = override if override is not None else getattr(router, "relative_floor", 0.0)
+    if not 0.0 <= float(value) <= 1.0:
+        raise UsageError(f"the relative floor must be between 0 and 1 (got {value})")
+    return float(value)
+
+
+def _relative_floor(router: Router, override: float | None, ranking: Ranking) -> float:
+    fraction = relative_floor_of(router, override)
+    if not ranking.matches or ranking.matches[0].score <= 0:
+        return float("-inf")
+    return fraction * ranking.matches[0].score
+
+
+def _model_invocation_disabled(skill: Skill) -> bool:
+    return skill.manifest.get("disable-model-invocation") is True
 
 
 def _router(router: str | Router) -> Router:
@@ -271,14 +321,14 @@ def _version_mismatch(skill: Skill, specifier: str) -> str:
     return f"{skill.name} is version {skill.version}"
 
 
-def _block_tokens(skill: Skill, fmt: Format) -> int:
+def _block_tokens(skill: Skill, fmt: Format, counter: TokenCounter) -> int:
     if fmt == "json":
         entry = {"name": skill.name, "description": skill.description, "instructions": skill.instructions()}
-        return count_tokens(json.dumps(entry, indent=2, sort_keys=True, ensure_ascii=False))
-    return count_tokens(render_block(skill, fmt))
+        return counter.count(json.dumps(entry, indent=2, sort_keys=True, ensure_ascii=False))
+    return counter.count(render_block(skill, fmt))
 
 
-def _tokens_of_everything(pack: SkillPack, fmt: Format) -> int:
+def _tokens_of_everything(pack: SkillPack, fmt: Format, counter: TokenCounter) -> int:
     # Counting every skill means reading every body; the counts are kept on disk, keyed by the files'
     # identity (path, size, modification time) and the manifest hash, so a later call only stats them.
     import os
@@ -293,12 +343,13 @@ def _tokens_of_everything(pack: SkillPack, fmt: Format) -> int:
             key = f"{fmt}|{skill.instructions_path}|{stat.st_size}|{stat.st_mtime_ns}|{skill.manifest_sha256}"
             tokens = store.get(key)
             if tokens is None:
-                tokens = _block_tokens(skill, fmt)
+                tokens = _block_tokens(skill, fmt, counter)
                 store.put(key, tokens)
         except (OSError, SkillContentError):
             continue
         total += tokens
     store.save()
+    counter.save()
     return total
 
 

@@ -10,11 +10,21 @@ from skillpack import errors
 
 #: The exported names. Change this on purpose, together with README and CHANGELOG, never by accident.
 EXPORTED = {
+    "Backend",
     "BackendError",
+    "Chosen",
     "ManifestError",
+    "Match",
     "MissingExtraError",
     "Problem",
+    "Ranking",
+    "Rejected",
+    "Reply",
+    "Request",
     "Requirement",
+    "Router",
+    "RunResult",
+    "Selection",
     "Shadowed",
     "Skill",
     "SkillContentError",
@@ -24,8 +34,10 @@ EXPORTED = {
     "SkillpackError",
     "TokenizerError",
     "UnknownComponentError",
+    "Usage",
     "UsageError",
     "__version__",
+    "hookimpl",
     "search_path",
     "user_home",
 }

@@ -175,3 +175,41 @@ def test_unreadable_instructions_are_rejected_not_fatal(
     assert [c.skill.name for c in selection.chosen] == ["good"]
     assert selection.rejected[0].reason.startswith("instructions unreadable: ")
     assert "not UTF-8" in selection.rejected[0].reason
+
+
+class ScoredRouter:
+    """A router returning fixed scores, with a relative floor like the lexical router's."""
+
+    name = "scored"
+    relative_floor = 0.25
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores = scores
+
+    def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
+        ordered = sorted(self.scores.items(), key=lambda item: -item[1])[:k]
+        return Ranking(self.name, tuple(Match(pack.get(n), s, ("scored",)) for n, s in ordered))
+
+
+def test_weak_matches_below_the_routers_relative_floor_stay_out(pack: SkillPack) -> None:
+    selection = select(pack, "task", router=ScoredRouter({"alpha": 20.0, "beta": 5.0, "gamma": 4.9}))
+    assert [c.skill.name for c in selection.chosen] == ["alpha", "beta"]
+    (rejected,) = selection.rejected
+    assert rejected.skill.name == "gamma"
+    assert rejected.reason == "score 4.900 is below the floor 5.000 (25% of the best match)"
+    # An explicit floor overrides the router's; 0 keeps every match.
+    everything = select(pack, "task", router=ScoredRouter({"alpha": 20.0, "gamma": 0.1}), relative_floor=0)
+    assert [c.skill.name for c in everything.chosen] == ["alpha", "gamma"]
+    with pytest.raises(UsageError, match="between 0 and 1"):
+        select(pack, "task", router=ScoredRouter({"alpha": 1.0}), relative_floor=1.5)
+
+
+def test_skills_that_disable_model_invocation_are_never_routed(tmp_path: Path) -> None:
+    root = tmp_path / "skills"
+    write_skill(root, "manual", "Manual only.\n", **{"disable-model-invocation": True})
+    write_skill(root, "auto", "Auto.\n")
+    pack = SkillPack.from_paths([root])
+    selection = select(pack, "task", router=ListRouter("manual", "auto"))
+    assert [c.skill.name for c in selection.chosen] == ["auto"]
+    assert selection.rejected[0].reason.startswith("disable-model-invocation: true")
+    assert pack.get("manual").extra == {"disable-model-invocation": True}
