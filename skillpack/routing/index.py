@@ -2,7 +2,7 @@
 
 An index built in one process is reused by the next while the skills are unchanged; any change to a
 manifest (or to the router's settings) gives a new key, so a stale index is never read. Files live in
-``$SKILLPACK_CACHE`` (default ``~/.cache/skillpack``) under ``index/``; each holds a magic header and a
+skillpack's cache folder (``$SKILLPACK_CACHE``, see ``skillpack.cache``) under ``index/``; each holds a magic header and a
 SHA-256 of its payload, so a truncated or corrupt file is detected, reported in the Ranking's notes and
 rebuilt — never a crash. Writes go to a temporary file beside the target, then an atomic rename. Only
 the ``KEEP_PER_KIND`` most recent indexes of each router are kept.
@@ -11,19 +11,17 @@ the ``KEEP_PER_KIND`` most recent indexes of each router are kept.
 from __future__ import annotations
 
 import hashlib
-import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from skillpack.cache import cache_dir as skillpack_cache_dir
+from skillpack.cache import write_atomic
+
 if TYPE_CHECKING:
     from skillpack.skill import Skill
-
-log = logging.getLogger("skillpack.routing")
 
 MAGIC = b"SKILLPACK-INDEX\x01"
 #: How many index files of one kind are kept; older ones (for skills since edited) are deleted.
@@ -32,10 +30,8 @@ T = TypeVar("T")
 
 
 def cache_dir() -> Path:
-    """Return where persisted indexes live: ``$SKILLPACK_CACHE/index`` or ``~/.cache/skillpack/index``."""
-    configured = os.environ.get("SKILLPACK_CACHE")
-    base = Path(configured).expanduser() if configured else Path.home() / ".cache" / "skillpack"
-    return base / "index"
+    """Return where persisted indexes live: ``index/`` in skillpack's cache folder (``skillpack.cache``)."""
+    return skillpack_cache_dir() / "index"
 
 
 def content_key(kind: str, settings: str, skills: Iterable[Skill]) -> str:
@@ -87,7 +83,6 @@ def load_or_build(
                 return Loaded(value, reused=True, seconds=time.perf_counter() - start)
         if problem:
             notes.append(f"the persisted {kind} index {path} {problem}; rebuilt it")
-            log.warning("%s", notes[-1])
     value = build()
     saved = _write(path, encode(value))
     if not saved:
@@ -96,7 +91,6 @@ def load_or_build(
         notes.append(f"no persisted {kind} index for these skills yet; built it and saved it to {path}")
     if saved:
         notes.append(f"the persisted {kind} index could not be saved ({saved}); it is rebuilt next time")
-        log.warning("%s", notes[-1])
     return Loaded(value, reused=False, seconds=time.perf_counter() - start, notes=tuple(notes))
 
 
@@ -131,15 +125,7 @@ def _prune(directory: Path, kind: str, *, keep: Path) -> None:
 def _write(path: Path, payload: bytes) -> str:
     """Write ``payload`` to ``path`` atomically; return "" on success, else why it failed."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(MAGIC + hashlib.sha256(payload).digest() + payload)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        write_atomic(path, MAGIC + hashlib.sha256(payload).digest() + payload)
     except OSError as exc:
         return f"{path}: {exc.strerror or exc}"
     return ""
