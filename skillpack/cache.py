@@ -1,16 +1,22 @@
-"""skillpack's cache folder and a small persistent store of derived numbers (token counts).
+"""skillpack's cache folder and small persistent stores of derived data (token counts, manifests).
 
 Everything here can be deleted at any time: it is rebuilt from the skills. Files are written beside
-their destination and renamed into place, so a crash never leaves a half-written cache.
+their destination and renamed into place, so a crash never leaves a half-written cache, and each
+starts with a header holding the SHA-256 of its payload, so a damaged file is ignored, never trusted.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
+from typing import Any
+
+from skillpack.problems import Problem
+
+_MAGIC = b"skillpack-cache 1 "
 
 
 def cache_dir() -> Path:
@@ -25,6 +31,8 @@ def cache_dir() -> Path:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file beside it and a rename."""
+    import tempfile  # only when writing: importing it costs more than most cache reads
+
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -37,24 +45,56 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-class CountStore:
-    """A JSON file of ``key -> int``, read once and saved only when something new was counted.
+def read_checked(path: Path, salt: str = "") -> Any:
+    """Return the JSON payload of a file written by ``write_checked`` with the same ``salt``, else None.
 
-    A missing, unreadable or corrupt file is treated as empty (the counts are recomputed); a cache
+    None means missing, unreadable, written for another ``salt`` (another skillpack version or
+    schema), or damaged (its SHA-256 does not match): the caller rebuilds what it needed.
+    """
+    try:
+        with open(path, "rb") as handle:
+            header = handle.readline()
+            payload = handle.read()
+    except OSError:
+        return None
+    expected = _MAGIC + _digest(salt, payload).encode("ascii") + b"\n"
+    if header != expected:
+        return None
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return None
+
+
+def write_checked(path: Path, data: Any, salt: str = "") -> None:
+    """Write ``data`` as JSON behind a header with its SHA-256 (see ``read_checked``); errors are ignored."""
+    payload = json.dumps(data, sort_keys=True, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    with contextlib.suppress(OSError):
+        write_atomic(path, _MAGIC + _digest(salt, payload).encode("ascii") + b"\n" + payload)
+
+
+def _digest(salt: str, payload: bytes) -> str:
+    return hashlib.sha256(salt.encode("utf-8") + b"\0" + payload).hexdigest()
+
+
+class CountStore:
+    """A checked JSON file of ``key -> int``, read once and saved only when something new was counted.
+
+    A missing, unreadable or damaged file is treated as empty (the counts are recomputed); a cache
     that cannot be written is skipped silently, since it only ever saves time.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, salt: str = "") -> None:
         self.path = path
+        self.salt = salt
         self._counts: dict[str, int] = {}
         self._dirty = False
-        try:
-            with open(path, encoding="utf-8") as handle:
-                loaded = json.load(handle)
-            if isinstance(loaded, dict):
-                self._counts = {str(k): int(v) for k, v in loaded.items() if isinstance(v, int)}
-        except (OSError, ValueError):
-            self._counts = {}
+        loaded = read_checked(path, salt)
+        if isinstance(loaded, dict):
+            self._counts = {str(k): v for k, v in loaded.items() if type(v) is int and v >= 0}
+
+    def __len__(self) -> int:
+        return len(self._counts)
 
     def get(self, key: str) -> int | None:
         return self._counts.get(key)
@@ -65,8 +105,86 @@ class CountStore:
             self._dirty = True
 
     def save(self) -> None:
-        if not self._dirty:
-            return
-        with contextlib.suppress(OSError):
-            write_atomic(self.path, json.dumps(self._counts, sort_keys=True).encode("utf-8"))
+        if self._dirty:
+            write_checked(self.path, self._counts, self.salt)
             self._dirty = False
+
+
+class ManifestStore:
+    """Parsed manifests and the problems found in their content, keyed by the manifest bytes' SHA-256.
+
+    Parsing YAML and checking it against the schema is most of the cost of listing skills; both
+    depend only on the manifest's bytes (and on skillpack's code and schema, which the ``salt``
+    pins), so an entry found under the hash of the bytes just read is exactly what parsing them
+    again would give. Only plain JSON values are stored (a manifest using YAML types JSON cannot
+    round-trip, such as sets or non-string keys, is simply parsed every time). Saving keeps only the
+    entries used since the store was opened, so a store follows one folder's current skills.
+    """
+
+    def __init__(self, path: Path, *, salt: str) -> None:
+        self.path = path
+        self.salt = salt
+        loaded = read_checked(path, salt)
+        self._entries: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
+        self._used: set[str] = set()
+        self._dirty = False
+
+    def get(self, key: str) -> tuple[dict[str, Any], tuple[Problem, ...]] | None:
+        """Return the parsed data and content problems stored under ``key``, or None."""
+        entry = self._entries.get(key)
+        if not isinstance(entry, dict):
+            return None
+        data, problems = entry.get("data"), entry.get("problems")
+        if not isinstance(data, dict) or not isinstance(problems, list):
+            return None
+        try:
+            found = tuple(_problem_from_json(item) for item in problems)
+        except (TypeError, ValueError):
+            return None
+        self._used.add(key)
+        return data, found
+
+    def put(self, key: str, data: dict[str, Any], problems: tuple[Problem, ...]) -> None:
+        """Store ``data`` and its content ``problems`` under ``key`` (skipped unless ``data`` is plain JSON)."""
+        if not is_plain_json(data):
+            return
+        self._entries[key] = {"data": data, "problems": [_problem_to_json(p) for p in problems]}
+        self._used.add(key)
+        self._dirty = True
+
+    def save(self) -> None:
+        """Write the entries used since opening, if anything new was stored; errors are ignored."""
+        if self._dirty:
+            write_checked(self.path, {key: self._entries[key] for key in sorted(self._used)}, self.salt)
+            self._dirty = False
+
+
+def is_plain_json(value: Any) -> bool:
+    """Return True when ``value`` survives a JSON round trip unchanged (same types, same values)."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and is_plain_json(v) for k, v in value.items())
+    if kind is list:
+        return all(is_plain_json(item) for item in value)
+    if kind is float:
+        return value == value and value not in (float("inf"), float("-inf"))
+    return kind in (str, int, bool) or value is None
+
+
+_PROBLEM_FIELDS = ("file", "location", "message", "fix", "severity", "code", "fatal")
+
+
+def _problem_to_json(problem: Problem) -> list[Any]:
+    return [getattr(problem, name) for name in _PROBLEM_FIELDS]
+
+
+def _problem_from_json(item: Any) -> Problem:
+    if not isinstance(item, list) or len(item) != len(_PROBLEM_FIELDS):
+        raise ValueError("not a problem")
+    file, location, message, fix, severity, code, fatal = item
+    texts = (file, location, message, fix, code)
+    if not all(isinstance(t, str) for t in texts) or severity not in ("error", "warning"):
+        raise ValueError("not a problem")
+    if type(fatal) is not bool:
+        raise ValueError("not a problem")
+    return Problem(file, location, message, fix, severity, code, fatal)

@@ -8,16 +8,20 @@ located (its byte offset) but not read, so listing skills stays cheap (progressi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-
-import yaml
+from typing import TYPE_CHECKING, Any, Literal
 
 from skillpack.errors import ManifestError
 from skillpack.problems import Problem
+
+if TYPE_CHECKING:
+    import yaml
+
+    from skillpack.cache import ManifestStore
 
 Form = Literal["native", "agent-skills"]
 
@@ -44,6 +48,13 @@ class RawManifest:
     sha256: str
     body_offset: int | None
     notes: tuple[Problem, ...] = ()
+    #: The problems found in the manifest's content alone, when already known (from a ManifestStore).
+    checked: tuple[Problem, ...] | None = None
+
+    @property
+    def cache_key(self) -> str:
+        """What parsing and content checks depend on: the bytes' hash, the form and the display name."""
+        return f"{self.sha256}:{self.form}:{self.display}"
 
 
 class _YamlRefusal(Exception):
@@ -54,40 +65,70 @@ class _YamlRefusal(Exception):
         self.mark = mark
 
 
-class _ManifestLoader(yaml.SafeLoader):
-    """A safe loader that also refuses aliases and duplicate keys, and keeps timestamps as text."""
+@functools.cache
+def _loader() -> type:
+    """Return the loader class: safe, refusing aliases and duplicate keys, keeping timestamps as text.
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise _YamlRefusal(
-                "YAML aliases (*name) are not allowed in a manifest",
-                "write the value out in full instead of referring to an anchor",
-                event.start_mark,
-            )
-        return super().compose_node(parent, index)
+    It scans and parses in C when PyYAML has libyaml. Only the scanner and parser (where nearly all
+    the time goes) come from C; composing nodes and constructing values stay PyYAML's Python code, so
+    the hooks below see every alias event before any node graph exists, and deep nesting ends in a
+    ``RecursionError`` (or libyaml's own nesting limit), never in a C stack overflow. Without libyaml
+    the base is PyYAML's ``SafeLoader``. Built on first use: listing skills whose manifests are in
+    the cache never imports PyYAML.
+    """
+    import yaml
+    from yaml.composer import Composer
+    from yaml.constructor import SafeConstructor
+    from yaml.resolver import Resolver
 
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: dict[object, yaml.Mark] = {}
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                key = (key_node.tag, key_node.value)
-                if key in seen:
-                    first = seen[key]
-                    raise _YamlRefusal(
-                        f"duplicate key {key_node.value!r} (first at line {first.line + 1})",
-                        "keep one of them",
-                        key_node.start_mark,
-                    )
-                seen[key] = key_node.start_mark
-        return super().construct_mapping(node, deep=deep)
+    base: type = yaml.SafeLoader
+    try:
+        from yaml._yaml import CParser
+    except ImportError:
+        pass
+    else:
+
+        class CSafeComposingLoader(Composer, CParser, SafeConstructor, Resolver):
+            def __init__(self, stream: str) -> None:
+                CParser.__init__(self, stream)
+                Composer.__init__(self)
+                SafeConstructor.__init__(self)
+                Resolver.__init__(self)
+
+        base = CSafeComposingLoader
+
+    class ManifestLoader(base):  # type: ignore[misc]
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise _YamlRefusal(
+                    "YAML aliases (*name) are not allowed in a manifest",
+                    "write the value out in full instead of referring to an anchor",
+                    event.start_mark,
+                )
+            return super().compose_node(parent, index)
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: dict[object, yaml.Mark] = {}
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key = (key_node.tag, key_node.value)
+                    if key in seen:
+                        first = seen[key]
+                        raise _YamlRefusal(
+                            f"duplicate key {key_node.value!r} (first at line {first.line + 1})",
+                            "keep one of them",
+                            key_node.start_mark,
+                        )
+                    seen[key] = key_node.start_mark
+            return super().construct_mapping(node, deep=deep)
+
+    ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+    return ManifestLoader
 
 
-def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    return loader.construct_scalar(node)  # type: ignore[arg-type]
-
-
-_ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+def _timestamp_as_text(loader: Any, node: yaml.Node) -> Any:
+    return loader.construct_scalar(node)
 
 
 def manifest_path(folder: Path) -> tuple[Path, Form, tuple[Problem, ...]]:
@@ -128,29 +169,36 @@ def manifest_path(folder: Path) -> tuple[Path, Form, tuple[Problem, ...]]:
     )
 
 
-def read_manifest(folder: Path) -> RawManifest:
+def read_manifest(folder: Path, *, store: ManifestStore | None = None) -> RawManifest:
     """Read and parse the manifest of the skill in ``folder`` without reading its instructions.
 
+    With a ``store``, a manifest whose bytes were parsed before is not parsed again: the stored data
+    and content problems for the same SHA-256 are used (``checked`` is then set).
     Raises ``ManifestError`` (with a fatal ``Problem``) when the manifest cannot be used at all.
     """
     path, form, notes = manifest_path(folder)
     display = f"{folder.name}/{path.name}"
     if form == "native":
-        raw = _read_capped(path, display, MAX_MANIFEST_BYTES)
-        text, line_offset, body_offset = _decode(raw, display), 0, None
+        raw, line_offset, body_offset = _read_capped(path, display, MAX_MANIFEST_BYTES), 0, None
     else:
-        raw, body_offset = _read_front_matter(path, display)
-        text, line_offset = _decode(raw, display), 1
-    data = _parse_yaml(text, display, line_offset)
+        (raw, body_offset), line_offset = _read_front_matter(path, display), 1
+    sha256 = hashlib.sha256(raw).hexdigest()
+    found = store.get(f"{sha256}:{form}:{display}") if store is not None else None
+    if found is not None:
+        # Only bytes that decoded and parsed cleanly are ever stored, so these need no second look.
+        data, checked = found
+    else:
+        data, checked = _parse_yaml(_decode(raw, display), display, line_offset), None
     return RawManifest(
         form=form,
         folder=folder,
         path=path,
         display=display,
         data=data,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=sha256,
         body_offset=body_offset,
         notes=notes,
+        checked=checked,
     )
 
 
@@ -279,19 +327,18 @@ def _parse_yaml(text: str, display: str, line_offset: int) -> dict[str, Any]:
             return "yaml"
         return f"line {mark.line + 1 + line_offset}, column {mark.column + 1}"
 
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_ManifestLoader)  # _ManifestLoader is a SafeLoader
+        data = yaml.load(text, Loader=_loader())  # a SafeLoader, see _loader
     except _YamlRefusal as exc:
         raise _fatal(display, where(exc.mark), exc.message, exc.fix, "yaml") from None
     except yaml.MarkedYAMLError as exc:
         reason = exc.problem or exc.context or "invalid YAML"
-        raise _fatal(
-            display,
-            where(exc.problem_mark),
-            f"YAML syntax error: {reason}",
-            "fix the YAML there; quote values that contain ': ' or start with a special character",
-            "yaml",
-        ) from None
+        fix = "fix the YAML there; quote values that contain ': ' or start with a special character"
+        if "nesting depth" in reason:  # libyaml's limit of 1,000 nested flow collections
+            fix = "nest lists and mappings less deeply"
+        raise _fatal(display, where(exc.problem_mark), f"YAML syntax error: {reason}", fix, "yaml") from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise _fatal(display, "yaml", f"YAML error: {exc}", "fix the YAML syntax", "yaml") from None
     except (ValueError, OverflowError) as exc:

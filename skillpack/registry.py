@@ -15,7 +15,8 @@ sub-folders are skills. Only manifests are read here.
 
 from __future__ import annotations
 
-import difflib
+import dataclasses
+import hashlib
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,11 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from skillpack.bundled import skills_dir
 from skillpack.errors import ManifestError, SkillNotFoundError, UsageError
-from skillpack.manifest import AGENT_SKILLS_MANIFEST, NATIVE_MANIFEST
+from skillpack.manifest import AGENT_SKILLS_MANIFEST, NATIVE_MANIFEST, read_manifest
 from skillpack.problems import Problem
 from skillpack.skill import Skill
+from skillpack.validation import cache_salt, content_problems
 
 if TYPE_CHECKING:
+    from skillpack.cache import ManifestStore
     from skillpack.running import RunResult
     from skillpack.selection import Selection
 
@@ -149,9 +152,11 @@ class SkillPack:
     # -- construction ------------------------------------------------------------------------------
 
     @classmethod
-    def from_paths(cls, paths: Sequence[str | os.PathLike[str]], *, strict: bool = False) -> SkillPack:
+    def from_paths(
+        cls, paths: Sequence[str | os.PathLike[str]], *, strict: bool = False, cache: bool = False
+    ) -> SkillPack:
         """Load the skills under ``paths`` only (each a skill folder or a folder of skills)."""
-        return cls.from_roots(search_path(paths, include_defaults=False), strict=strict)
+        return cls.from_roots(search_path(paths, include_defaults=False), strict=strict, cache=cache)
 
     @classmethod
     def discover(
@@ -160,17 +165,26 @@ class SkillPack:
         *,
         cwd: Path | None = None,
         strict: bool = False,
+        cache: bool = False,
     ) -> SkillPack:
         """Load ``paths`` and then the default search path (project, user home, bundled)."""
-        return cls.from_roots(search_path(paths, cwd=cwd), strict=strict)
+        return cls.from_roots(search_path(paths, cwd=cwd), strict=strict, cache=cache)
 
     @classmethod
-    def from_roots(cls, roots: Sequence[SkillRoot], *, strict: bool = False) -> SkillPack:
-        """Load every skill found under ``roots``; unusable ones are skipped and reported in ``problems``."""
+    def from_roots(
+        cls, roots: Sequence[SkillRoot], *, strict: bool = False, cache: bool = False
+    ) -> SkillPack:
+        """Load every skill found under ``roots``; unusable ones are skipped and reported in ``problems``.
+
+        With ``cache=True`` (what the CLI does), manifests parsed and checked before are taken from a
+        store in the cache folder, keyed by their bytes' SHA-256 (see ``skillpack.cache.ManifestStore``);
+        by default loading writes nothing to disk.
+        """
         skills: list[Skill] = []
         problems: list[Problem] = []
         scanned: set[Path] = set()
         loaded: set[Path] = set()
+        salt = cache_salt() if cache else None
         for root in roots:
             # The same folder reached twice (`--path skills` in a checkout, a project folder that is
             # also $SKILLPACK_HOME) holds the same skills: they do not shadow themselves.
@@ -178,9 +192,11 @@ class SkillPack:
             if where in scanned:
                 continue
             scanned.add(where)
-            found, found_problems = _scan(root, strict=strict)
-            for skill in found:
-                folder = _identity(skill.folder)
+            store = _manifest_store(where, salt) if salt is not None else None
+            found, found_problems = _scan(root, where, strict=strict, store=store)
+            if store is not None:
+                store.save()
+            for skill, folder in found:
                 if folder not in loaded:
                     loaded.add(folder)
                     skills.append(skill)
@@ -227,6 +243,8 @@ class SkillPack:
         try:
             return self._skills[name]
         except KeyError:
+            import difflib
+
             close = difflib.get_close_matches(name, list(self._skills), n=3, cutoff=0.6)
             raise SkillNotFoundError(name, close) from None
 
@@ -252,7 +270,18 @@ class SkillPack:
         return run(self, task, **options)
 
 
-def _scan(root: SkillRoot, *, strict: bool) -> tuple[list[Skill], list[Problem]]:
+def _manifest_store(folder: Path, salt: str) -> ManifestStore:
+    """Return the manifest store of one search-path folder (one file per folder, so each stays small)."""
+    from skillpack.cache import ManifestStore, cache_dir
+
+    name = hashlib.sha256(os.fsencode(folder)).hexdigest()[:32]
+    return ManifestStore(cache_dir() / "manifests" / f"{name}.json", salt=salt)
+
+
+def _scan(
+    root: SkillRoot, where: Path, *, strict: bool, store: ManifestStore | None = None
+) -> tuple[list[tuple[Skill, Path]], list[Problem]]:
+    """Load the skills under ``root`` (whose resolved path is ``where``), each with its resolved folder."""
     path = root.path
     if root.explicit:
         if path.is_file() and path.name in (NATIVE_MANIFEST, AGENT_SKILLS_MANIFEST):
@@ -264,19 +293,28 @@ def _scan(root: SkillRoot, *, strict: bool) -> tuple[list[Skill], list[Problem]]
     elif not path.is_dir():
         return [], []
     if is_skill_folder(path):
-        folders = [path]
+        folders = [(path, _identity(path))]
     else:
         try:
-            folders = sorted(
-                entry for entry in path.iterdir() if entry.is_dir() and not entry.name.startswith((".", "_"))
-            )
+            with os.scandir(path) as entries:  # is_dir() comes from the listing, without a stat per entry
+                found = sorted(
+                    (entry.name, _is_symlink(entry))
+                    for entry in entries
+                    if not entry.name.startswith((".", "_")) and _is_dir(entry)
+                )
         except OSError as exc:
             return [], [_unreadable(path, exc)]
-    skills: list[Skill] = []
+        # ``where`` is resolved, so a sub-folder that is not a symlink resolves to where/name.
+        folders = [(path / name, _identity(path / name) if link else where / name) for name, link in found]
+    skills: list[tuple[Skill, Path]] = []
     problems: list[Problem] = []
-    for folder in folders:
+    for folder, identity in folders:
         try:
-            skills.append(Skill.load(folder, source=root.source, strict=strict))
+            raw = read_manifest(folder, store=store)
+            if store is not None and raw.checked is None:
+                raw = dataclasses.replace(raw, checked=content_problems(raw))
+                store.put(raw.cache_key, raw.data, raw.checked or ())
+            skills.append((Skill.from_raw(raw, source=root.source, strict=strict), identity))
         except ManifestError as exc:
             problems.append(exc.problem)
         except OSError as exc:
@@ -284,11 +322,25 @@ def _scan(root: SkillRoot, *, strict: bool) -> tuple[list[Skill], list[Problem]]
     return skills, problems
 
 
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # e.g. a symlink into a folder this user cannot read: not a skill folder here
+        return False
+
+
+def _is_symlink(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return True  # unknown: resolve it in full
+
+
 def _identity(path: Path) -> Path:
     """Return ``path`` resolved, to tell whether two paths are the same folder (absolute if unresolvable)."""
     try:
-        return path.resolve()
-    except (OSError, RuntimeError):  # a symlink loop; _scan reports it
+        return Path(os.path.realpath(path))  # Path.resolve without its extra stat (this runs per skill)
+    except (OSError, ValueError):
         return path.absolute()
 
 

@@ -9,10 +9,13 @@ reported as warnings and kept.
 
 from __future__ import annotations
 
-import difflib
+import errno
 import functools
+import hashlib
+import json
 import os
 import re
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,12 +77,8 @@ def known_fields() -> frozenset[str]:
 
 def validate_manifest(raw: RawManifest, *, strict: bool = False) -> list[Problem]:
     """Return every problem with ``raw``, best match first; ``fatal`` ones make a lenient load skip it."""
-    problems: list[Problem] = []
-    data = raw.data
-    problems.extend(_description_problems(raw))
-    problems.extend(_schema_problems(raw))
-    problems.extend(_field_problems(raw))
-    name = data.get("name")
+    problems = list(content_problems(raw))
+    name = raw.data.get("name")
     if isinstance(name, str) and name and name != raw.folder.name:
         problems.append(
             Problem(
@@ -96,6 +95,41 @@ def validate_manifest(raw: RawManifest, *, strict: bool = False) -> list[Problem
     if strict:
         return ordered
     return [p if p.fatal or p.severity == "warning" else p.as_warning() for p in ordered]
+
+
+def content_problems(raw: RawManifest) -> tuple[Problem, ...]:
+    """Return the problems that depend on the manifest's bytes alone, before strictness is applied.
+
+    These are what a ``ManifestStore`` keeps: ``raw.checked`` when it came from one. The rest of
+    ``validate_manifest`` (the folder's name, the files the manifest points at) is checked every time.
+    """
+    if raw.checked is not None:
+        return raw.checked
+    return (*_description_problems(raw), *_schema_problems(raw), *_field_problems(raw))
+
+
+def cache_salt() -> str | None:
+    """Return what stored manifest checks depend on besides the manifest, or None if it is unknowable.
+
+    That is skillpack's version, the schema, and the size and modification time of the code that
+    parses and checks, PyYAML's included (so an edited checkout never reuses checks made by older code).
+    """
+    import importlib.util
+
+    from skillpack import __version__
+    from skillpack import manifest as manifest_module
+
+    # PyYAML is pinned by its files rather than its version, which would mean importing it.
+    yaml_spec = importlib.util.find_spec("yaml")
+    schema = json.dumps(load_schema("skill"), sort_keys=True).encode("utf-8")
+    parts = [__version__, hashlib.sha256(schema).hexdigest()]
+    for module_file in (__file__, manifest_module.__file__, yaml_spec.origin if yaml_spec else None):
+        try:
+            stat = os.stat(module_file or "")
+        except OSError:
+            return None
+        parts.append(f"{stat.st_size}:{stat.st_mtime_ns}")
+    return "|".join(parts)
 
 
 def _description_problems(raw: RawManifest) -> list[Problem]:
@@ -188,6 +222,8 @@ def _field_problems(raw: RawManifest) -> list[Problem]:
                 )
             )
             continue
+        import difflib
+
         close = difflib.get_close_matches(field, sorted(known), n=1)
         hint = f"did you mean {close[0]!r}? otherwise " if close else ""
         problems.append(
@@ -221,7 +257,7 @@ def _file_problems(raw: RawManifest) -> list[Problem]:
             found = _referenced_file(raw, "$.instructions", target, fatal_outside=True)
             problems.extend(found)
             if not found:
-                problems.extend(_body_size(raw, "$.instructions", raw.folder / target, 0))
+                problems.extend(_body_size(raw, "$.instructions", os.path.join(raw.folder, target), 0))
     else:
         problems.extend(_body_size(raw, "body", raw.path, raw.body_offset or 0))
     resources = raw.data.get("resources")
@@ -246,7 +282,7 @@ def _referenced_file(raw: RawManifest, location: str, relative: str, *, fatal_ou
                 fatal=fatal_outside,
             )
         ]
-    if not is_regular_file(raw.folder / relative):
+    if not _is_regular_file(os.path.join(raw.folder, relative)):
         return [
             Problem(
                 raw.display,
@@ -259,7 +295,7 @@ def _referenced_file(raw: RawManifest, location: str, relative: str, *, fatal_ou
     return []
 
 
-def _body_size(raw: RawManifest, location: str, path: Path, offset: int) -> list[Problem]:
+def _body_size(raw: RawManifest, location: str, path: str | Path, offset: int) -> list[Problem]:
     try:
         size = os.stat(path).st_size - offset
     except OSError:
@@ -283,25 +319,61 @@ def resolve_inside(folder: Path, relative: str) -> Path | None:
 
     A path that cannot be resolved at all (a symlink loop) is ``None`` too: it cannot be read safely.
     """
-    if not relative or Path(relative).is_absolute() or "\x00" in relative:
+    if not relative or os.path.isabs(relative) or "\x00" in relative:
         return None
+    # os.path.realpath on strings, as Path.resolve does, minus the Path objects it builds on the way
+    # (this runs for every skill listed, so it is worth the few lines).
     try:
-        root = folder.resolve()
-        target = (root / relative).resolve()
-    except (OSError, RuntimeError):
-        # A symlink loop: Python before 3.13 raises RuntimeError, later versions OSError.
+        root = os.path.realpath(folder)
+        plain = _plain_below(root, relative)
+        target = plain if plain is not None else os.path.realpath(os.path.join(root, relative))
+    except (OSError, ValueError, RuntimeError):
         return None
-    if target == root or root not in target.parents:
+    if plain is None:
+        try:
+            os.stat(target)  # what Path.resolve adds to realpath: a symlink loop raises ELOOP here
+        except OSError as exc:
+            # A missing file resolves like any other path (callers check that it exists); a symlink
+            # loop cannot be read safely.
+            if exc.errno == errno.ELOOP:
+                return None
+        except ValueError:
+            return None
+    if not target.startswith(root.rstrip(os.sep) + os.sep):
         return None
-    return target
+    return Path(target)
+
+
+def _plain_below(root: str, relative: str) -> str | None:
+    """Return ``root/relative`` when every part of ``relative`` exists and none is a symlink, '.' or '..'.
+
+    Then it is already its own real path (``root`` being real), found with one lstat per part instead
+    of one per part of the whole path; None means "resolve it in full".
+    """
+    parts = relative.split("/")
+    if os.sep != "/" or any(part in ("", ".", "..") for part in parts):
+        return None
+    current = root
+    for part in parts:
+        current = os.path.join(current, part)
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return None
+        except OSError:
+            return None
+    return current
 
 
 def is_regular_file(path: Path) -> bool:
     """Return True when ``path`` is a regular file; False, never an error, when it cannot be checked."""
+    return _is_regular_file(path)
+
+
+def _is_regular_file(path: str | Path) -> bool:
     try:
-        return path.is_file()
-    except OSError:
-        # Path.is_file lets some errors through (permission denied, a name too long for the file system).
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        # Unlike Path.is_file, which lets some errors through (permission denied, a name too long).
         return False
 
 

@@ -22,7 +22,9 @@ def run(*args: str) -> Result:
 
 def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = [prefix]
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         if isinstance(command, click.Group):
             found += all_commands(command, (*prefix, name))
         else:
@@ -31,7 +33,41 @@ def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list
 
 
 def test_the_foundation_commands_are_registered() -> None:
-    assert {"validate", "list", "show", "new"} <= set(cli.commands)
+    assert {"validate", "list", "show", "new"} <= set(cli.list_commands(click.Context(cli)))
+
+
+def test_the_table_of_command_modules_is_exact() -> None:
+    import importlib
+
+    from skillpack.cli.main import COMMAND_MODULES
+
+    modules = {path.stem for path in Path(importlib.import_module("skillpack.cli").__path__[0]).glob("*.py")}
+    with_commands = {
+        name for name in modules if hasattr(importlib.import_module(f"skillpack.cli.{name}"), "COMMANDS")
+    }
+    assert set(COMMAND_MODULES) == with_commands
+    for name, commands in COMMAND_MODULES.items():
+        module = importlib.import_module(f"skillpack.cli.{name}")
+        assert tuple(command.name for command in module.COMMANDS) == commands, name
+
+
+def test_running_one_command_imports_only_its_module() -> None:
+    code = (
+        "import sys; from skillpack.cli.main import main; sys.argv = ['skillpack', 'route', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('skillpack.cli.')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = result.stdout.strip().splitlines()[-1]
+    assert loaded == "['skillpack.cli.common', 'skillpack.cli.main', 'skillpack.cli.route']", result.stdout
+
+
+def test_help_lists_every_command_with_its_short_help() -> None:
+    result = run("--help")
+    assert result.exit_code == 0, result.output
+    for name in ("bench", "eval", "install", "lint", "list", "new", "route", "run", "validate"):
+        assert f"  {name} " in result.output, name
+    assert "Rank the skills for TASK" in result.output
 
 
 @pytest.mark.parametrize("path", all_commands(), ids=lambda path: " ".join(path) or "skillpack")

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from skillpack.errors import ManifestError
 from skillpack.manifest import MAX_MANIFEST_BYTES, manifest_path, read_manifest
@@ -160,6 +161,30 @@ def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
     assert "YAML aliases (*name) are not allowed in a manifest" in message
 
 
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("name: m\ndescription: x\nbase: &b {a: '1'}\nmetadata:\n  <<: *b\n", "line 5, column 7"),
+        ("name: m\ndescription: &d x\ntags: [a, *d]\n", "line 3, column 11"),
+        ("name: m\ndescription: x\ntags: &t [a, *t]\n", "line 3, column 14"),
+    ],
+)
+def test_every_alias_is_refused_at_the_alias(tmp_path: Path, text: str, where: str) -> None:
+    folder = tmp_path / "m"
+    write(folder, "skill.yaml", text)
+    assert refusal(folder).startswith(f"m/skill.yaml: {where}: YAML aliases (*name) are not allowed")
+
+
+def test_manifests_are_scanned_in_c_when_libyaml_is_there() -> None:
+    from skillpack.manifest import _loader
+
+    if not yaml.__with_libyaml__:
+        pytest.skip("PyYAML without libyaml")
+    from yaml._yaml import CParser
+
+    assert issubclass(_loader(), CParser)
+
+
 def test_duplicate_key_names_both_lines(tmp_path: Path) -> None:
     folder = tmp_path / "dup"
     write(folder, "SKILL.md", "---\nname: dup\ndescription: one\ndescription: two\n---\n")
@@ -247,5 +272,16 @@ def test_an_integer_too_long_to_convert_is_refused(tmp_path: Path) -> None:
 
 def test_deep_nesting_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "deep"
-    write(folder, "skill.yaml", "name: deep\ndescription: x\ntags: " + "[" * 3000 + "]" * 3000 + "\n")
+    write(folder, "skill.yaml", "name: deep\ndescription: x\ntags: " + "[" * 600 + "]" * 600 + "\n")
     assert refusal(folder).startswith("deep/skill.yaml: yaml: YAML error: maximum recursion depth exceeded")
+
+
+def test_nesting_past_libyamls_limit_is_refused_where_it_happens(tmp_path: Path) -> None:
+    if not yaml.__with_libyaml__:
+        pytest.skip("PyYAML without libyaml: the pure-Python parser has no nesting limit of its own")
+    folder = tmp_path / "deep"
+    write(folder, "skill.yaml", "name: deep\ndescription: x\ntags: " + "[" * 3000 + "]" * 3000 + "\n")
+    assert refusal(folder) == (
+        "deep/skill.yaml: line 3, column 1006: YAML syntax error: exceeded maximum nesting depth"
+        " — nest lists and mappings less deeply"
+    )

@@ -231,6 +231,63 @@ def test_bad_input_gives_its_line_and_the_rest_loads(
     assert {p.file.split("/")[0] for p in pack.problems} == set(case.skills) - set(case.loads)
 
 
+def _everything(pack: SkillPack) -> list[object]:
+    return [
+        [str(p) for p in pack.problems],
+        [(s.name, s.description, s.form, s.manifest_sha256, dict(s.manifest), s.problems) for s in pack],
+    ]
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+@pytest.mark.parametrize("case", bad_cases(), ids=lambda case: case.name)
+def test_the_manifest_store_changes_nothing_that_is_reported(
+    case: BadCase,
+    strict: bool,
+    bad_library: Callable[[BadCase], Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+    library = bad_library(case)
+    plain = _everything(SkillPack.from_paths([library], strict=strict))
+    assert _everything(SkillPack.from_paths([library], strict=strict, cache=True)) == plain  # fills it
+    assert list((tmp_path / "cache" / "manifests").iterdir())
+    assert _everything(SkillPack.from_paths([library], strict=strict, cache=True)) == plain  # reads it
+
+
+def test_the_manifest_store_follows_edits_and_ignores_damage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+    library = tmp_path / "lib"
+    make_skill(library, "one", description="First version.")
+    assert SkillPack.from_paths([library], cache=True).get("one").description == "First version."
+    make_skill(library, "one", description="Second version.")  # same size, maybe the same mtime
+    assert SkillPack.from_paths([library], cache=True).get("one").description == "Second version."
+    (store,) = (tmp_path / "cache" / "manifests").iterdir()
+    store.write_bytes(store.read_bytes().replace(b"Second version.", b"Forged version."))
+    assert SkillPack.from_paths([library], cache=True).get("one").description == "Second version."
+    (library / "one" / "instructions.md").unlink()  # checked on every load, never taken from the store
+    assert [p.code for p in SkillPack.from_paths([library], cache=True).get("one").problems] == [
+        "missing-file"
+    ]
+
+
+def test_the_bundled_skills_load_the_same_from_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+    plain = _everything(SkillPack.from_paths([skills_dir()]))
+    SkillPack.from_paths([skills_dir()], cache=True)
+
+    def no_parsing(*args: Any) -> None:
+        raise AssertionError("a stored manifest was parsed again")
+
+    monkeypatch.setattr("skillpack.manifest._parse_yaml", no_parsing)
+    monkeypatch.setattr("skillpack.validation._schema_problems", no_parsing)
+    assert _everything(SkillPack.from_paths([skills_dir()], cache=True)) == plain
+
+
 @pytest.mark.parametrize("case", [c for c in bad_cases() if c.loads], ids=lambda case: case.name)
 def test_what_a_bad_skill_must_not_read_stays_unread(
     case: BadCase, bad_library: Callable[[BadCase], Path]

@@ -37,9 +37,9 @@ def load_pack(ctx: click.Context, *, strict: bool = False) -> SkillPack:
         if options.only:
             if not options.paths:
                 raise click.UsageError("--only needs at least one --path")
-            options.packs[strict] = SkillPack.from_paths(options.paths, strict=strict)
+            options.packs[strict] = SkillPack.from_paths(options.paths, strict=strict, cache=True)
         else:
-            options.packs[strict] = SkillPack.discover(options.paths, strict=strict)
+            options.packs[strict] = SkillPack.discover(options.paths, strict=strict, cache=True)
     return options.packs[strict]
 
 

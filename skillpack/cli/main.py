@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,18 @@ from skillpack.errors import SkillpackError
 
 
 class _Group(click.Group):
-    """A group that turns library errors into one line on stderr and the error's exit code."""
+    """A group that imports a command's module only when that command runs (or ``--help`` lists all).
+
+    It also turns library errors into one line on stderr and the error's exit code.
+    """
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        _load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _load_all()
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -23,8 +35,11 @@ class _Group(click.Group):
             click.echo(f"skillpack: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
-            sys.stderr.close()  # the reader went away (e.g. `| head`); not an error worth a traceback
-            ctx.exit(1)
+            # The reader went away (`| head`): it has all it wanted, so exit 0 quietly, as a command
+            # whose output happened to fit the pipe does. Point stdout at devnull so the final flush
+            # at exit cannot raise again.
+            _silence_stdout()
+            ctx.exit(0)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -54,30 +69,56 @@ def cli(ctx: click.Context, paths: tuple[Path, ...], only: bool) -> None:
     ctx.obj = Settings(paths=paths, only=only)
 
 
-def _register() -> None:
-    # Imported here so that each command module stays independent and importable on its own.
-    from skillpack.cli import authoring, bench, evaluate, inspect, route, scaffold, validate
-    from skillpack.cli import install as install_commands
-    from skillpack.cli import plugins as plugin_commands
-    from skillpack.cli import run as run_commands
-
-    for module in (
-        authoring,
-        bench,
-        evaluate,
-        inspect,
-        install_commands,
-        plugin_commands,
-        route,
-        run_commands,
-        scaffold,
-        validate,
-    ):
-        for command in module.COMMANDS:
-            cli.add_command(command)
+#: The command modules under skillpack/cli/, each with the names of the commands in its COMMANDS,
+#: so that running one command imports one module (a test keeps this table complete and exact).
+#: A command missing here still works: asking for it loads every module.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "authoring": ("lint", "test", "pack"),
+    "bench": ("bench",),
+    "evaluate": ("eval",),
+    "inspect": ("list", "show"),
+    "install": ("install", "uninstall"),
+    "plugins": ("plugins",),
+    "route": ("route",),
+    "run": ("run",),
+    "scaffold": ("new",),
+    "validate": ("validate",),
+}
+_loaded: set[str] = set()
 
 
-_register()
+def _load_module(module_name: str) -> None:
+    if module_name in _loaded:
+        return
+    module = importlib.import_module(f"skillpack.cli.{module_name}")
+    for command in module.COMMANDS:
+        cli.add_command(command)
+    _loaded.add(module_name)
+
+
+def _load(command_name: str) -> None:
+    """Import the module that defines ``command_name`` (every module when the name is not in the table)."""
+    found = [module for module, names in COMMAND_MODULES.items() if command_name in names]
+    if not found:
+        _load_all()
+    for module_name in found:
+        _load_module(module_name)
+
+
+def _load_all() -> None:
+    for module_name in COMMAND_MODULES:
+        _load_module(module_name)
+
+
+def _silence_stdout() -> None:
+    """Send whatever is still buffered for stdout to devnull (its reader is gone)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (e.g. click's CliRunner)
+        pass
 
 
 def main() -> None:

@@ -1,0 +1,118 @@
+"""The cache folder's stores: checked files (a damaged one is ignored), token counts, parsed manifests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from skillpack.cache import (
+    CountStore,
+    ManifestStore,
+    is_plain_json,
+    read_checked,
+    write_atomic,
+    write_checked,
+)
+from skillpack.problems import Problem
+
+PROBLEM = Problem("a/skill.yaml", "$.name", "is wrong", "fix it", "warning", code="x", fatal=False)
+
+
+def test_a_checked_file_reads_back_only_with_its_salt(tmp_path: Path) -> None:
+    path = tmp_path / "c" / "data.json"
+    write_checked(path, {"a": [1, "two", None]}, "salt-1")
+    assert read_checked(path, "salt-1") == {"a": [1, "two", None]}
+    assert read_checked(path, "salt-2") is None
+    assert read_checked(tmp_path / "missing.json", "salt-1") is None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[:-3],  # truncated
+        lambda data: data.replace(b'"two"', b'"tw0"'),  # one byte changed, still valid JSON
+        lambda data: b"",
+        lambda data: b"\x00\xff" + data,
+        lambda data: data.split(b"\n", 1)[1],  # header lost
+    ],
+)
+def test_a_damaged_checked_file_is_ignored(tmp_path: Path, damage: object) -> None:
+    path = tmp_path / "data.json"
+    write_checked(path, {"a": [1, "two"]}, "s")
+    write_atomic(path, damage(path.read_bytes()))  # type: ignore[operator]
+    assert read_checked(path, "s") is None
+
+
+def test_count_store_round_trip_and_damage(tmp_path: Path) -> None:
+    path = tmp_path / "counts.json"
+    store = CountStore(path)
+    assert store.get("k") is None
+    store.put("k", 12)
+    store.save()
+    assert CountStore(path).get("k") == 12
+    path.write_text(json.dumps({"k": 13}), encoding="utf-8")  # an unchecked (old or forged) file
+    assert CountStore(path).get("k") is None
+
+
+def test_manifest_store_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    store = ManifestStore(path, salt="s")
+    store.put("key", {"name": "a", "tags": ["x"], "n": 1.5, "ok": True, "none": None}, (PROBLEM,))
+    store.save()
+    again = ManifestStore(path, salt="s")
+    assert again.get("key") == ({"name": "a", "tags": ["x"], "n": 1.5, "ok": True, "none": None}, (PROBLEM,))
+    assert again.get("other") is None
+    assert ManifestStore(path, salt="another skillpack").get("key") is None
+
+
+def test_manifest_store_keeps_only_entries_used_since_opening(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    first = ManifestStore(path, salt="s")
+    first.put("old", {"name": "old"}, ())
+    first.save()
+    second = ManifestStore(path, salt="s")
+    second.put("new", {"name": "new"}, ())
+    second.save()
+    third = ManifestStore(path, salt="s")
+    assert third.get("old") is None
+    assert third.get("new") == ({"name": "new"}, ())
+
+
+def test_manifest_store_refuses_values_json_would_change(tmp_path: Path) -> None:
+    store = ManifestStore(tmp_path / "m.json", salt="s")
+    for data in ({"when": {1: "a"}}, {"tags": ("a",)}, {"set": {"a"}}, {"x": float("nan")}, {"b": b"x"}):
+        store.put("key", data, ())
+        assert store.get("key") is None, data
+
+
+def test_a_malformed_manifest_entry_is_a_miss(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    write_checked(
+        path,
+        {
+            "no-data": {"problems": []},
+            "bad-problem": {"data": {}, "problems": [["a", "b", "c", "d", "fatal-ish", "x", False]]},
+            "short-problem": {"data": {}, "problems": [["a"]]},
+            "good": {"data": {"name": "g"}, "problems": [["a", "b", "c", "d", "error", "x", True]]},
+        },
+        "s",
+    )
+    store = ManifestStore(path, salt="s")
+    assert [store.get(key) for key in ("no-data", "bad-problem", "short-problem")] == [None, None, None]
+    assert store.get("good") == ({"name": "g"}, (Problem("a", "b", "c", "d", "error", "x", True),))
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [
+        ({"a": [1, 2.5, "x", None, True, {"b": []}]}, True),
+        ({"a": {2: "x"}}, False),
+        ({"a": (1,)}, False),
+        ({"a": float("inf")}, False),
+        ({"a": {"b"}}, False),
+    ],
+)
+def test_is_plain_json(value: object, plain: bool) -> None:
+    assert is_plain_json(value) is plain
