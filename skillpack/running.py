@@ -3,17 +3,21 @@
 ``run(pack, task, backend=...)`` (also ``SkillPack.run``) returns a ``RunResult``: the answer, the
 selection report (what was chosen and why), the model's usage and cost, and the skills the model
 loaded on demand. With ``dry_run=True``, or when no backend is available, nothing is sent and the
-result holds the context that would have been.
+result holds what would have been: ``RunResult.prompt`` is built by the backend's own ``prompt``
+method (for anthropic: the skills, the catalog of loadable skills and the ``load_skill`` tool), so a
+dry run shows exactly what a real run sends.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from skillpack.backends.base import (
     Backend,
+    Prompt,
     Reply,
     Request,
     Usage,
@@ -21,8 +25,9 @@ from skillpack.backends.base import (
     catalog_entry,
     catalog_head,
     catalog_tail,
+    plain_prompt,
 )
-from skillpack.errors import BackendError, SkillpackError, UsageError
+from skillpack.errors import BackendError, MissingExtraError, SkillpackError, UsageError
 from skillpack.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -30,6 +35,8 @@ if TYPE_CHECKING:
     from skillpack.routing.base import Router
     from skillpack.selection import Selection
     from skillpack.skill import Skill
+
+T = TypeVar("T")
 
 #: Tokens the catalog of skills loadable on demand may take, by default.
 DEFAULT_CATALOG_BUDGET = 1000
@@ -46,7 +53,11 @@ NO_BACKEND = (
 
 @dataclass(frozen=True)
 class RunResult:
-    """The outcome of one run: the answer (empty for a dry run) and everything that led to it."""
+    """The outcome of one run: the answer (empty for a dry run) and everything that led to it.
+
+    ``context`` is the assembled skills; ``prompt`` is what the backend sends on the first turn (the
+    system text with any catalog, the tools and the task), the text a dry run prints.
+    """
 
     task: str
     selection: Selection
@@ -56,6 +67,7 @@ class RunResult:
     reply: Reply | None
     dry_run_reason: str = ""
     run_notes: tuple[str, ...] = ()
+    prompt: Prompt | None = None
 
     @property
     def dry_run(self) -> bool:
@@ -96,6 +108,7 @@ class RunResult:
             data["dry_run_reason"] = self.dry_run_reason
         if include_context or self.dry_run:
             data["context"] = self.context
+            data["prompt"] = (self.prompt or Prompt(self.context, self.task)).to_dict()
         return data
 
 
@@ -140,14 +153,17 @@ def run(
     if catalog_budget < 0:
         raise UsageError(f"the catalog budget must be 0 or more tokens (got {catalog_budget})")
     reason = "asked for a dry run" if dry_run else ""
+    if backend is None:
+        backend = default_backend_name()
+        if backend is None and not dry_run:
+            reason = NO_BACKEND
     built: Backend | None = None
-    if not dry_run:
-        if backend is None:
-            backend = default_backend_name()
-            if backend is None:
-                reason = NO_BACKEND
-        if backend is not None:
-            built = _build(backend, model)
+    # What renders the prompt: the backend, or (a dry run without a key or extra) its factory.
+    renderer: object = None
+    if dry_run and backend is not None:
+        built, renderer = _build_for_dry_run(backend, model)
+    elif backend is not None:
+        built = renderer = _build(backend, model)
     chooser = _router(router, built, model)
     fitted = _fit_budget(built, budget, task, max_tokens)
     selection = pack.select(task, k=k, budget=fitted, router=chooser)
@@ -158,11 +174,9 @@ def run(
         notes = (f"the skills' budget is {fitted} tokens, to fit the {window}-token context of {owner}",)
     context = selection.render()
     # A backend that cannot run the load_skill loop says so with ``loads_skills = False``.
-    loads = load_on_demand and getattr(built, "loads_skills", True) is not False
+    loads = load_on_demand and getattr(renderer, "loads_skills", True) is not False
     loadable = _loadable(selection, catalog_budget) if loads else ()
     names = tuple(s.name for s in loadable)
-    if built is None:
-        return RunResult(task, selection, context, names, None, None, reason, notes)
     request = Request(
         system=context,
         task=task,
@@ -170,14 +184,58 @@ def run(
         max_tokens=max_tokens,
         loadable=loadable,
         max_turns=max_turns,
+        in_context=tuple(s.name for s in selection.skills),
     )
+    prompt = _guarded(renderer, "prompt", lambda: _prompt(renderer, request))
+    if built is None or dry_run:
+        return RunResult(task, selection, context, names, None, None, reason, notes, prompt)
+    answering = built
+    reply = _guarded(built, "answer", lambda: answering.generate(request))
+    return RunResult(task, selection, context, names, built.name, reply, run_notes=notes, prompt=prompt)
+
+
+def _prompt(renderer: object, request: Request) -> Prompt:
+    """Return what ``renderer`` (a backend or its factory) sends for ``request``; plain without ``prompt``."""
+    render = getattr(renderer, "prompt", None)
+    if not callable(render):
+        return plain_prompt(request)
+    built = render(request)
+    if not isinstance(built, Prompt):
+        raise BackendError(
+            f"backend {getattr(renderer, 'name', renderer)!r}: prompt() returned {type(built).__name__},"
+            " not a skillpack.backends.base.Prompt — fix the backend's plugin"
+        )
+    return built
+
+
+def _guarded(backend: object, action: str, call: Callable[[], T]) -> T:
+    """Run ``call``; a third-party backend's own exception becomes one ``BackendError`` line."""
     try:
-        reply = built.generate(request)
+        return call()
     except SkillpackError:
         raise
-    except Exception as exc:  # a third-party backend's own error: one line, not a traceback
-        raise BackendError(f"backend {built.name!r} failed: {type(exc).__name__}: {exc}") from exc
-    return RunResult(task, selection, context, names, built.name, reply, run_notes=notes)
+    except Exception as exc:  # not a traceback: one line naming the backend
+        name = getattr(backend, "name", backend)
+        what = "failed" if action == "answer" else f"failed to build its {action}"
+        raise BackendError(f"backend {name!r} {what}: {type(exc).__name__}: {exc}") from exc
+
+
+def _build_for_dry_run(backend: Backend | str, model: str | None) -> tuple[Backend | None, object]:
+    """Return the backend and what renders its prompt; a dry run needs no API key and no extra.
+
+    When the named backend cannot be built here (no key, extra missing), its registered factory
+    renders the prompt instead, if it can (skillpack's own factories can), and nothing is fitted to a
+    context window.
+    """
+    if not isinstance(backend, str):
+        return backend, backend
+    try:
+        built = _build(backend, model)
+    except (BackendError, MissingExtraError):
+        from skillpack.plugins import backends
+
+        return None, backends().get(backend)
+    return built, built
 
 
 def _fit_budget(backend: Backend | None, budget: int | None, task: str, max_tokens: int) -> int | None:

@@ -51,6 +51,14 @@ class Api:
     def bodies(self) -> list[dict[str, Any]]:
         return [json.loads(r.content) for r in self.requests]
 
+    def raw(self, turn: int, field: str) -> str:
+        """Return ``field``'s value exactly as serialised in request ``turn``'s bytes."""
+        content = self.requests[turn].content.decode("utf-8")
+        start = content.index(f'"{field}":') + len(f'"{field}":')
+        start += len(content[start:]) - len(content[start:].lstrip())
+        _, end = json.JSONDecoder().raw_decode(content, start)
+        return content[start:end]
+
     def __call__(self, request: Any) -> Any:
         self.requests.append(request)
         reply = self.replies.pop(0)
@@ -125,6 +133,7 @@ def request(pack: SkillPack, *loadable: str, max_turns: int = 4) -> Request:
         task="do the beta thing",
         loadable=tuple(pack.get(n) for n in loadable),
         max_turns=max_turns,
+        in_context=("alpha",),
     )
 
 
@@ -198,9 +207,10 @@ def test_tool_use_turn_loads_the_skill_then_answers(pack: SkillPack) -> None:
     assert tool["name"] == "load_skill"
     assert tool["input_schema"]["properties"]["name"]["enum"] == ["beta", "gamma"]
     assert tool["input_schema"]["required"] == ["name"]
-    # The second turn: the enum shrank, the assistant turn was replayed, the skill came back as a result.
-    assert two["tools"][0]["input_schema"]["properties"]["name"]["enum"] == ["gamma"]
-    assert two["system"] == one["system"]
+    # The second turn: the cached prefix (tools, then system) is byte for byte the first turn's, the
+    # assistant turn was replayed, and the skill came back as a result.
+    assert api.raw(1, "tools") == api.raw(0, "tools")
+    assert api.raw(1, "system") == api.raw(0, "system")
     assert two["messages"][1] == {
         "role": "assistant",
         "content": [
@@ -231,24 +241,66 @@ def test_repeat_and_unknown_skill_requests_get_error_results_and_are_reported(pa
     )
     reply = AnthropicBackend(client=client(api)).generate(request(pack, "beta", "gamma"))
 
+    # The tool definition never changes, so every turn's enum still lists beta; the repeat is refused.
+    assert {api.raw(turn, "tools") for turn in range(3)} == {api.raw(0, "tools")}
+    assert api.bodies[2]["tools"][0]["input_schema"]["properties"]["name"]["enum"] == ["beta", "gamma"]
     results = api.bodies[2]["messages"][4]["content"]
     assert [r["is_error"] for r in results] == [True, True]
-    assert results[0]["content"] == "skill 'beta' is already loaded; its instructions are above"
+    assert results[0]["content"] == "already loaded: beta is in the context above"
     assert results[1]["content"] == "there is no loadable skill named 'delta'; loadable skills: gamma"
     assert reply.loaded_skills == ("beta",)
     assert reply.notes == (
-        "refused a load_skill request: skill 'beta' is already loaded; its instructions are above",
+        "refused a load_skill request: already loaded: beta is in the context above",
         "refused a load_skill request: there is no loadable skill named 'delta'; loadable skills: gamma",
     )
 
 
-def test_when_every_skill_is_loaded_the_tool_is_disabled(pack: SkillPack) -> None:
+def test_a_skill_the_router_put_in_the_context_is_refused_as_already_loaded(pack: SkillPack) -> None:
+    api = Api(message(tool_use("alpha"), stop="tool_use", number=1), message(text("Answer."), number=2))
+    reply = AnthropicBackend(client=client(api)).generate(request(pack, "beta"))
+
+    (result,) = api.bodies[1]["messages"][2]["content"]
+    assert result["is_error"] is True
+    assert result["content"] == "already loaded: alpha is in the context above"
+    assert reply.loaded_skills == ()
+
+
+def test_two_requests_for_one_skill_in_one_turn_load_it_once(pack: SkillPack) -> None:
+    api = Api(
+        message(tool_use("beta", 1), tool_use("beta", 2), stop="tool_use", number=1),
+        message(text("Answer."), number=2),
+    )
+    reply = AnthropicBackend(client=client(api)).generate(request(pack, "beta", "gamma"))
+
+    first, second = api.bodies[1]["messages"][2]["content"]
+    assert "is_error" not in first and first["content"].startswith('<skill name="beta">')
+    assert second["is_error"] is True and second["content"] == "already loaded: beta is in the context above"
+    assert reply.loaded_skills == ("beta",)
+
+
+def test_prompt_is_exactly_what_the_first_turn_sends(pack: SkillPack) -> None:
+    api = Api(message(text("Answer.")))
+    backend = AnthropicBackend(client=client(api))
+    sent = request(pack, "beta", "gamma")
+    backend.generate(sent)
+
+    (body,) = api.bodies
+    shown = backend.prompt(sent)
+    assert shown.system == "".join(block["text"] + "\n" for block in body["system"])
+    assert "<available_skills>" in shown.system and "Alpha steps." in shown.system
+    assert list(shown.tools) == body["tools"]
+    assert shown.task == body["messages"][0]["content"] == "do the beta thing"
+    assert backend.client is backend._client
+
+
+def test_when_every_skill_is_loaded_the_tool_is_disabled_but_unchanged(pack: SkillPack) -> None:
     api = Api(message(tool_use("beta"), stop="tool_use", number=1), message(text("Answer."), number=2))
     AnthropicBackend(client=client(api)).generate(request(pack, "beta"))
 
-    second = api.bodies[1]
-    assert second["tool_choice"] == {"type": "none"}
-    assert "enum" not in second["tools"][0]["input_schema"]["properties"]["name"]
+    first, second = api.bodies
+    assert "tool_choice" not in first and second["tool_choice"] == {"type": "none"}
+    assert api.raw(1, "tools") == api.raw(0, "tools")
+    assert second["tools"][0]["input_schema"]["properties"]["name"]["enum"] == ["beta"]
 
 
 def test_a_tool_loop_that_does_not_end_stops_at_max_turns(pack: SkillPack) -> None:
@@ -322,6 +374,29 @@ def test_timeout_is_retried_then_reported(pack: SkillPack, monkeypatch: pytest.M
     with pytest.raises(BackendError, match=r"^anthropic: the request timed out after 30s"):
         backend.generate(request(pack))
     assert len(api.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "start"),
+    [
+        (b"{not json", "application/json", "{not json"),
+        (b"<html><body>Proxy login required</body></html>", "text/html", "<html><body>Proxy login"),
+    ],
+)
+def test_a_body_that_is_not_json_is_one_clear_line(
+    pack: SkillPack, body: bytes, kind: str, start: str
+) -> None:
+    api = Api(httpx.Response(200, content=body, headers={"content-type": kind}))
+    with pytest.raises(BackendError) as caught:
+        AnthropicBackend(client=client(api)).generate(request(pack))
+    message = str(caught.value)
+    assert message.startswith(
+        f"anthropic: the API answered with a body that is not JSON (HTTP 200, {kind}, from"
+        " https://api.anthropic.com/v1/messages; it starts '"
+    )
+    assert start in message
+    assert message.endswith("— retry; if it persists, check proxies and ANTHROPIC_BASE_URL")
+    assert "\n" not in message
 
 
 def test_unknown_model_is_named(pack: SkillPack) -> None:

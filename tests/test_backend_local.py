@@ -82,3 +82,21 @@ def test_a_prompt_longer_than_the_context_is_refused() -> None:
         BackendError, match=r"local: the prompt needs about \d+ tokens but SmolLM2-135M-Instruct holds \d+"
     ):
         backend.generate(Request(system=huge, task="summarise"))
+
+
+@needs_model
+def test_public_context_window_and_token_count_are_the_models_own() -> None:
+    backend = LocalBackend()
+    assert backend.context_window == backend.context_size > 512
+    text = "Count these words, please."
+    assert backend.count_tokens(text) == len(backend.llama().tokenize(text.encode("utf-8"), special=True))
+    assert backend.count_tokens("") <= 1 < backend.count_tokens(text)
+
+
+def test_the_local_factory_renders_the_plain_prompt_without_building_the_backend() -> None:
+    from skillpack.backends.builtin import local as factory
+
+    request = Request(system="<skills>\n</skills>\n", task="hello")
+    prompt = factory.prompt(request)
+    assert (prompt.system, prompt.task, prompt.tools) == (request.system, "hello", ())
+    assert factory.loads_skills is False

@@ -290,19 +290,26 @@ def test_a_model_asking_for_unknown_or_loaded_skills_gets_refused_and_noted(
     def use(name: str, number: int) -> dict[str, Any]:
         return {"type": "tool_use", "id": f"toolu_{number}", "name": "load_skill", "input": {"name": name}}
 
-    mock_api(
+    seen = mock_api(
         message(use("changelog", 1), stop="tool_use"),
-        message(use("changelog", 2), use("rust-lifetimes", 3), stop="tool_use"),
+        message(use("changelog", 2), use("rust-lifetimes", 3), use("commit-messages", 4), stop="tool_use"),
         message({"type": "text", "text": "Done."}),
     )
     result = invoke("run", "--explain", "-k", "1", TASK)
     assert result.exit_code == 0, result.output
     assert result.stdout == "Done.\n"
-    assert "note: refused a load_skill request: skill 'changelog' is already loaded" in result.stderr
+    assert "note: refused a load_skill request: already loaded: changelog is in the context above" in (
+        result.stderr
+    )
     assert (
         "note: refused a load_skill request: there is no loadable skill named 'rust-lifetimes'"
         in result.stderr
     )
+    # The router put commit-messages in the context: the model is told so, not that it does not exist.
+    refused = seen[2]["messages"][4]["content"][2]
+    assert refused["is_error"] is True
+    assert refused["content"] == "already loaded: commit-messages is in the context above"
+    assert seen[0]["tools"] == seen[1]["tools"] == seen[2]["tools"]
     assert "on demand: loaded changelog; offered changelog" in result.stderr
 
 
@@ -345,6 +352,53 @@ def test_api_errors_are_one_line_and_nothing_is_written(
     assert result.stdout == ""
     assert result.stderr.startswith(f"skillpack: error: {message_start}")
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_a_body_that_is_not_json_is_one_anthropic_line(invoke: Callable[..., Result], mock_api: Any) -> None:
+    mock_api(httpx.Response(200, content=b"{not json", headers={"content-type": "application/json"}))
+    result = invoke("run", TASK)
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr == (
+        "skillpack: error: anthropic: the API answered with a body that is not JSON (HTTP 200,"
+        " application/json, from https://api.anthropic.com/v1/messages; it starts '{not json') — retry;"
+        " if it persists, check proxies and ANTHROPIC_BASE_URL\n"
+    )
+
+
+def _system_text(body: dict[str, Any]) -> str:
+    return "".join(block["text"] + "\n" for block in body["system"])
+
+
+@pytest.mark.parametrize("key", [True, False], ids=["with-key", "without-key"])
+def test_a_dry_run_prints_exactly_the_system_prompt_anthropic_sends(
+    invoke: Callable[..., Result], mock_api: Any, monkeypatch: pytest.MonkeyPatch, key: bool
+) -> None:
+    seen = mock_api(message({"type": "text", "text": "feat: add login timeout"}))
+    assert invoke("run", "-k", "1", TASK).exit_code == 0
+    (sent,) = seen
+    if not key:
+        monkeypatch.delenv("ANTHROPIC_API_KEY")
+
+    dry = invoke("run", "--dry-run", "--backend", "anthropic", "-k", "1", TASK)
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout == _system_text(sent)
+    assert "<available_skills>" in dry.stdout and "<name>changelog</name>" in dry.stdout
+    assert dry.stderr == (
+        "skillpack: a load_skill tool over 1 skills would be offered (--format json shows it)\n"
+    )
+    data = json.loads(
+        invoke("run", "--dry-run", "--backend", "anthropic", "-k", "1", "--format", "json", TASK).stdout
+    )
+    assert data["prompt"] == {"system": _system_text(sent), "tools": sent["tools"], "task": TASK}
+    assert data["dry_run"] is True and len(seen) == 1  # the dry runs sent nothing
+
+
+def test_a_dry_run_for_a_backend_without_tools_prints_the_skills_only(invoke: Callable[..., Result]) -> None:
+    result = invoke("run", "--dry-run", "--backend", "fake", "--format", "json", TASK)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["prompt"] == {"system": data["context"], "tools": [], "task": TASK}
 
 
 def test_no_key_with_anthropic_named_says_how_to_set_it(

@@ -140,8 +140,10 @@ def test_without_any_backend_the_router_says_what_to_do(
 ) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.setattr("skillpack.backends.local.is_available", lambda: False)
-    with pytest.raises(UsageError, match="the llm router needs a model: export ANTHROPIC_API_KEY"):
+    with pytest.raises(UsageError, match="the llm router needs a model and none is available") as caught:
         LLMRouter(base=Shortlist("alpha")).rank("task", pack)
+    for option in ("export ANTHROPIC_API_KEY=", "skillpack[local]", "--backend", "--model"):
+        assert option in str(caught.value)
 
 
 def test_a_backend_named_by_string_is_built_through_the_plugins(pack: SkillPack) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from skillpack.backends.base import Reply, Request, catalog
+from skillpack.backends.base import Prompt, Reply, Request, catalog
 from skillpack.backends.fake import FakeBackend
 from skillpack.errors import BackendError, UsageError
 from skillpack.registry import SkillPack
@@ -83,6 +83,73 @@ def test_a_dry_run_calls_nothing_and_keeps_the_context(pack: SkillPack) -> None:
     assert result.context == result.selection.render() and "commit-messages" in result.context
     assert result.report()["context"] == result.context
     assert result.dry_run_reason == "asked for a dry run"
+
+
+def test_a_dry_run_shows_the_prompt_the_backend_builds(pack: SkillPack) -> None:
+    class Tooled(FakeBackend):
+        def prompt(self, request: Request) -> Prompt:
+            return Prompt(system=request.system + "[catalog]\n", task=request.task, tools=({"name": "t"},))
+
+    backend = Tooled()
+    result = pack.run(TASK, backend=backend, k=1, dry_run=True)
+    assert backend.history == []
+    assert result.prompt == Prompt(result.context + "[catalog]\n", TASK, ({"name": "t"},))
+    assert result.report()["prompt"] == {
+        "system": result.context + "[catalog]\n",
+        "tools": [{"name": "t"}],
+        "task": TASK,
+    }
+    # A backend without a prompt method sends the skills as they are.
+    plain = pack.run(TASK, backend=FakeBackend(), k=1, dry_run=True)
+    assert plain.prompt == Prompt(plain.context, TASK)
+
+
+def test_a_dry_run_for_anthropic_needs_no_key_and_shows_the_catalog_and_tool(
+    pack: SkillPack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skillpack.backends import anthropic
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    result = pack.run(TASK, backend="anthropic", k=1, dry_run=True)
+    assert result.prompt is not None
+    sent = Request(
+        system=result.context,
+        task=TASK,
+        max_tokens=4096,
+        loadable=tuple(pack.get(n) for n in result.loadable),
+        in_context=("commit-messages",),
+    )
+    assert result.prompt == anthropic.prompt(sent)
+    assert (
+        result.prompt.system.startswith(result.context.strip())
+        and "<available_skills>" in result.prompt.system
+    )
+    assert [t["name"] for t in result.prompt.tools] == ["load_skill"]
+
+
+def test_the_request_names_the_skills_already_in_the_context(pack: SkillPack) -> None:
+    fake = FakeBackend()
+    result = pack.run(TASK, backend=fake, k=1)
+    assert (
+        fake.history[0].in_context == tuple(s.name for s in result.selection.skills) == ("commit-messages",)
+    )
+
+
+def test_a_backend_whose_prompt_fails_is_one_backend_error(pack: SkillPack) -> None:
+    class BadPrompt(FakeBackend):
+        def prompt(self, request: Request) -> object:
+            raise KeyError("system")
+
+    class WrongType(FakeBackend):
+        def prompt(self, request: Request) -> object:
+            return "text"
+
+    with pytest.raises(
+        BackendError, match=r"^backend 'fake' failed to build its prompt: KeyError: 'system'$"
+    ):
+        pack.run(TASK, backend=BadPrompt(), dry_run=True)
+    with pytest.raises(BackendError, match=r"prompt\(\) returned str, not a skillpack.backends.base.Prompt"):
+        pack.run(TASK, backend=WrongType())
 
 
 def test_without_any_backend_the_run_is_a_dry_run_that_says_why(pack: SkillPack, no_backend: None) -> None:

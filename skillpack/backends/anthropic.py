@@ -2,10 +2,15 @@
 
 The assembled skills go into the system prompt, marked for prompt caching. Skills the router left out
 are listed in a catalog (name and description) and offered through a ``load_skill`` tool whose ``name``
-parameter is an enum of the skills not loaded yet, so the model can pull one it needs; the enum shrinks
-as skills are loaded, so the same skill is never loaded twice. The tool loop is bounded by
-``Request.max_turns``. The SDK is imported only when a backend is built, so ``import skillpack`` stays
-light. ``Request.temperature`` is not sent: current Claude models reject non-default sampling settings.
+parameter is an enum of the skills not loaded at the start, so the model can pull one it needs. The
+tool definition stays fixed for the whole conversation: tools come first in the cached prefix, so a
+definition that changed between turns would miss the prompt cache on every turn. The same skill is
+still never loaded twice: asking again, or asking for a skill the router already put in the context,
+gets an ``is_error`` tool result saying it is in the context above. The tool loop is bounded by
+``Request.max_turns``. ``request_params`` builds what every turn shares and ``prompt`` renders it as
+text, so a dry run shows exactly what is sent. The SDK is imported only when a backend is built, so
+``import skillpack`` stays light. ``Request.temperature`` is not sent: current Claude models reject
+non-default sampling settings.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from skillpack.backends.base import LOAD_TOOL, Reply, Request, Usage
+from skillpack.backends.base import LOAD_TOOL, Prompt, Reply, Request, Usage
 from skillpack.backends.base import catalog as catalog  # re-exported: the harness counts its tokens
 from skillpack.errors import BackendError, SkillContentError
 
@@ -98,11 +103,15 @@ def cost_usd(model: str, usage: Usage) -> float | None:
     return total / 1_000_000
 
 
-def load_skill_tool(remaining: list[str]) -> dict[str, Any]:
-    """Return the ``load_skill`` tool definition; its ``name`` enum lists the skills still loadable."""
+def load_skill_tool(names: list[str]) -> dict[str, Any]:
+    """Return the ``load_skill`` tool definition; its ``name`` enum lists the skills loadable at the start.
+
+    The definition must not change during a conversation (it heads the cached prefix), so the enum is
+    not narrowed as skills are loaded; repeats are refused in the tool result instead.
+    """
     name: dict[str, Any] = {"type": "string", "description": "The name of a skill from <available_skills>."}
-    if remaining:
-        name["enum"] = list(remaining)
+    if names:
+        name["enum"] = list(names)
     return {
         "name": TOOL_NAME,
         "description": (
@@ -116,6 +125,33 @@ def load_skill_tool(remaining: list[str]) -> dict[str, Any]:
             "additionalProperties": False,
         },
     }
+
+
+def request_params(request: Request, model: str) -> dict[str, Any]:
+    """Return the Messages API parameters every turn of ``request`` shares, byte for byte.
+
+    That is the model, ``max_tokens``, the system blocks (skills, then the catalog of loadable skills,
+    the last block carrying the cache breakpoint) and the ``load_skill`` tool when anything is loadable.
+    Each turn adds only its ``messages``.
+    """
+    params: dict[str, Any] = {"model": model, "max_tokens": request.max_tokens}
+    system = system_blocks(request.system, catalog(request.loadable))
+    if system:
+        params["system"] = system
+    if request.loadable:
+        params["tools"] = [load_skill_tool([skill.name for skill in request.loadable])]
+    return params
+
+
+def prompt(request: Request) -> Prompt:
+    """Return what the first turn of ``request`` sends: the system blocks' text, the tools and the task.
+
+    Built from ``request_params``, the same parameters ``AnthropicBackend.generate`` sends; the system
+    blocks are joined one per line.
+    """
+    params = request_params(request, request.model or DEFAULT_MODEL)
+    text = "".join(block["text"] + "\n" for block in params.get("system", ()))
+    return Prompt(system=text, task=request.task, tools=tuple(params.get("tools", ())))
 
 
 class AnthropicBackend:
@@ -150,6 +186,15 @@ class AnthropicBackend:
     def __repr__(self) -> str:
         return f"<AnthropicBackend model={self.model!r}>"
 
+    @property
+    def client(self) -> Any:
+        """The ``anthropic.Anthropic`` client requests go through (the harness sends batches with it)."""
+        return self._client
+
+    def prompt(self, request: Request) -> Prompt:
+        """Return what the first turn of ``request`` sends (see the module's ``prompt``)."""
+        return prompt(request)
+
     def generate(self, request: Request) -> Reply:
         """Answer ``request``, running the ``load_skill`` loop to its end within ``request.max_turns``."""
         if request.max_turns < 1:
@@ -161,21 +206,18 @@ class AnthropicBackend:
         loaded: list[str] = []
         notes: list[str] = []
         usage = Usage()
-        system = _system_blocks(request.system, catalog(request.loadable))
+        shared = request_params(request, model)
         messages: list[dict[str, Any]] = [{"role": "user", "content": request.task}]
         served = model
         for turn in range(1, request.max_turns + 1):
-            params: dict[str, Any] = {"model": model, "max_tokens": request.max_tokens, "messages": messages}
-            if system:
-                params["system"] = system
-            if loadable:
-                params["tools"] = [load_skill_tool(remaining)]
-                if not remaining:
-                    # Every skill is loaded: the tool stays defined (earlier turns used it) but is disabled.
-                    params["tool_choice"] = {"type": "none"}
+            params = {**shared, "messages": messages}
+            if loadable and not remaining:
+                # Every skill is loaded: the tool stays defined, byte for byte, but is disabled. A
+                # tool_choice change leaves the cached tools and system prefix intact.
+                params["tool_choice"] = {"type": "none"}
             response = self._create(params, model)
             served = str(getattr(response, "model", None) or model)
-            usage = usage + _usage(response.usage)
+            usage = usage + usage_from(response.usage)
             tool_uses = [block for block in response.content if block.type == "tool_use"]
             if response.stop_reason != "tool_use" or not tool_uses:
                 text = "".join(block.text for block in response.content if block.type == "text").strip()
@@ -210,7 +252,10 @@ class AnthropicBackend:
                     notes=tuple(notes),
                 )
             messages.append({"role": "assistant", "content": [block.to_dict() for block in response.content]})
-            results = [self._run_tool(block, loadable, remaining, loaded, notes) for block in tool_uses]
+            in_context = set(request.in_context) | set(loaded)
+            results = [
+                self._run_tool(block, loadable, remaining, in_context, loaded, notes) for block in tool_uses
+            ]
             messages.append({"role": "user", "content": results})
         raise BackendError(
             f"anthropic: the model was still calling {TOOL_NAME} after max_turns={request.max_turns} turns"
@@ -223,10 +268,15 @@ class AnthropicBackend:
         block: Any,
         loadable: dict[str, Skill],
         remaining: list[str],
+        in_context: set[str],
         loaded: list[str],
         notes: list[str],
     ) -> dict[str, Any]:
-        """Answer one ``tool_use`` block; refusals are ``is_error`` results and are noted."""
+        """Answer one ``tool_use`` block; refusals are ``is_error`` results and are noted.
+
+        ``in_context`` holds the skills already in the conversation: the router's and those loaded on
+        earlier turns (``loaded`` grows as this turn's blocks are answered).
+        """
         requested = block.input.get("name") if isinstance(block.input, dict) else None
 
         def refuse(message: str) -> dict[str, Any]:
@@ -237,8 +287,8 @@ class AnthropicBackend:
             return refuse(f"there is no tool named {block.name!r}; the only tool is {TOOL_NAME}")
         if not isinstance(requested, str):
             return refuse(f"{TOOL_NAME} needs a skill name in the 'name' field")
-        if requested in loaded:
-            return refuse(f"skill {requested!r} is already loaded; its instructions are above")
+        if requested in in_context or requested in loaded:
+            return refuse(f"already loaded: {requested} is in the context above")
         if requested not in remaining:
             left = ", ".join(remaining) or "none"
             return refuse(f"there is no loadable skill named {requested!r}; loadable skills: {left}")
@@ -258,9 +308,9 @@ class AnthropicBackend:
         import anthropic
 
         try:
-            return self._client.messages.create(**params)
+            raw = self._client.messages.with_raw_response.create(**params)
         except anthropic.APIStatusError as exc:
-            raise BackendError(_status_message(exc, model)) from None
+            raise BackendError(status_message(exc, model)) from None
         except anthropic.APITimeoutError:
             raise BackendError(
                 f"anthropic: the request timed out after {self.timeout:g}s (and the SDK's retries) —"
@@ -273,6 +323,13 @@ class AnthropicBackend:
             ) from None
         except anthropic.AnthropicError as exc:
             raise BackendError(f"anthropic: {type(exc).__name__}: {exc}") from None
+        try:
+            response = raw.parse()
+        except ValueError:  # JSONDecodeError: the body of a 2xx answer is not JSON
+            raise BackendError(_not_json(raw.http_response)) from None
+        if not hasattr(response, "content"):  # a body served as another content type comes back as text
+            raise BackendError(_not_json(raw.http_response))
+        return response
 
 
 def _build_client(key: str, *, max_retries: int, timeout: float) -> Any:
@@ -285,7 +342,17 @@ def _build_client(key: str, *, max_retries: int, timeout: float) -> Any:
     return anthropic.Anthropic(api_key=key, max_retries=max_retries, timeout=timeout)
 
 
-def _system_blocks(system: str, catalog_text: str) -> list[dict[str, Any]]:
+def _not_json(http: Any) -> str:
+    """Return one line for an answer whose body is not Messages API JSON (often a proxy's page)."""
+    kind = http.headers.get("content-type", "no content type")
+    start = " ".join(http.text[:60].split())
+    return (
+        f"anthropic: the API answered with a body that is not JSON (HTTP {http.status_code}, {kind}, from"
+        f" {http.url}; it starts {start!r}) — retry; if it persists, check proxies and ANTHROPIC_BASE_URL"
+    )
+
+
+def system_blocks(system: str, catalog_text: str) -> list[dict[str, Any]]:
     """Return the system prompt as text blocks; the last one carries the prompt-cache breakpoint.
 
     The skills and the catalog do not change during a run, so the prefix up to the breakpoint is stable
@@ -299,7 +366,8 @@ def _system_blocks(system: str, catalog_text: str) -> list[dict[str, Any]]:
     return blocks
 
 
-def _usage(usage: Any) -> Usage:
+def usage_from(usage: Any) -> Usage:
+    """Return the ``Usage`` of an API ``usage`` object (input, output, cache read and write tokens)."""
     return Usage(
         input_tokens=int(usage.input_tokens or 0),
         output_tokens=int(usage.output_tokens or 0),
@@ -318,7 +386,7 @@ def _stop_notes(stop_reason: str, max_tokens: int) -> list[str]:
     return []
 
 
-def _status_message(exc: Any, model: str) -> str:
+def status_message(exc: Any, model: str) -> str:
     """Return one line for an API error: the status, the API's own message, and what to do."""
     status = int(exc.status_code)
     detail = _api_detail(exc)
@@ -349,3 +417,9 @@ def _api_detail(exc: Any) -> str:
             message = " ".join(str(error.get("message", "")).split())
             return f"{kind}: {message}" if kind and message else kind or message or "no details"
     return " ".join(str(getattr(exc, "message", "") or "no details").split())
+
+
+# The names the harness used before these became public.
+_system_blocks = system_blocks
+_usage = usage_from
+_status_message = status_message

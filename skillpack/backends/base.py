@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
-from xml.sax.saxutils import escape
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from skillpack.context import escape
 
 if TYPE_CHECKING:
     from skillpack.skill import Skill
@@ -64,6 +65,9 @@ class Request:
     temperature: float = 0.0
     loadable: tuple[Skill, ...] = ()
     max_turns: int = 4
+    #: Names of the skills already in ``system`` (the router's choice), so a model asking to load one
+    #: of them is told it is in the context rather than that no such skill exists.
+    in_context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +104,37 @@ class Reply:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """What a backend sends a model for a request's first turn: the system text, tools and task.
+
+    A backend with a ``prompt(request) -> Prompt`` method is asked for it by dry runs, so what they
+    show is what the backend builds; a backend without one sends ``plain_prompt(request)``.
+    """
+
+    system: str
+    task: str
+    tools: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """Return a JSON-ready mapping: the system text, the tools (as sent) and the task."""
+        return {"system": self.system, "tools": list(self.tools), "task": self.task}
+
+
+def plain_prompt(request: Request) -> Prompt:
+    """Return the prompt of a backend that sends the assembled skills as they are and offers no tool."""
+    return Prompt(system=request.system, task=request.task)
+
+
 @runtime_checkable
 class Backend(Protocol):
-    """A model behind one method. Raise ``BackendError`` (skillpack.errors) with a clear message on failure."""
+    """A model behind one method. Raise ``BackendError`` (skillpack.errors) with a clear message on failure.
+
+    Optional attributes skillpack uses when present: ``prompt(request) -> Prompt`` (what the backend
+    sends, shown by dry runs; default ``plain_prompt``), ``loads_skills = False`` (no ``load_skill``
+    tool loop: nothing is offered on demand), ``context_window`` (tokens; the skills are fitted into
+    it) and ``count_tokens(text)`` (in the model's own tokens; the harness uses it).
+    """
 
     name: str
 

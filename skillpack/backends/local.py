@@ -122,6 +122,12 @@ class LocalBackend:
         """The context window in tokens (``skillpack.running`` fits the skills into it)."""
         return self.context_size
 
+    def count_tokens(self, text: str) -> int:
+        """Return how many of the model's own tokens ``text`` takes (its context window counts these)."""
+        llm, lock = self._loaded()
+        with lock:
+            return len(llm.tokenize(text.encode("utf-8"), special=True))
+
     def generate(self, request: Request) -> Reply:
         """Answer ``request`` greedily; a prompt longer than the model's context is a ``BackendError``."""
         llm, lock = self._loaded()

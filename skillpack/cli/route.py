@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from skillpack.cli.common import echo_json, format_option, load_pack, read_task, shorten
+from skillpack.errors import UsageError
 from skillpack.selection import DEFAULT_K, DEFAULT_ROUTER
+
+if TYPE_CHECKING:
+    from skillpack.routing.base import Router
 
 
 @click.command()
@@ -15,10 +21,23 @@ from skillpack.selection import DEFAULT_K, DEFAULT_ROUTER
 )
 @click.option("-k", "k", type=int, default=DEFAULT_K, show_default=True, help="At most this many skills.")
 @click.option("--budget", type=int, help="Token budget for the assembled context (exact, cl100k_base).")
+@click.option(
+    "--backend",
+    help="Model backend for --router llm: anthropic, local, fake, or a plugin's. Default: as for"
+    " `skillpack run` (anthropic when ANTHROPIC_API_KEY is set, else local when installed).",
+)
+@click.option("--model", help="Model for --router llm: an Anthropic model id, or a .gguf file for local.")
 @format_option("text", "json")
 @click.pass_context
 def route(
-    ctx: click.Context, task: str | None, router: str, k: int, budget: int | None, output_format: str
+    ctx: click.Context,
+    task: str | None,
+    router: str,
+    k: int,
+    budget: int | None,
+    backend: str | None,
+    model: str | None,
+    output_format: str,
 ) -> None:
     """Rank the skills for TASK and show what would enter the context.
 
@@ -31,8 +50,9 @@ def route(
       echo "bump the version after a breaking change" | skillpack route --budget 2000 --format json
     """
     text = read_task(task)
+    chooser = _router(router, backend, model)
     pack = load_pack(ctx)
-    selection = pack.select(text, k=k, budget=budget, router=router)
+    selection = pack.select(text, k=k, budget=budget, router=chooser)
     report = selection.report()
     if output_format == "json":
         echo_json(report)
@@ -54,6 +74,20 @@ def route(
         f"context: {report['context_tokens']:,} tokens{budget_text} for {len(selection.chosen)} of"
         f" {report['skills_installed']} skills; loading every skill would cost {report['all_skills_tokens']:,}"
     )
+
+
+def _router(router: str, backend: str | None, model: str | None) -> Router | str:
+    """Give a router that asks a model (``llm``) the backend and model chosen on the command line."""
+    if router != "llm":
+        if backend is not None or model is not None:
+            raise UsageError(
+                f"--backend and --model choose the model of --router llm; the {router} router uses none"
+                " — drop them, or add --router llm"
+            )
+        return router
+    from skillpack.routing.llm import LLMRouter
+
+    return LLMRouter(backend=backend, model=model)
 
 
 COMMANDS = [route]

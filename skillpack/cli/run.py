@@ -35,7 +35,11 @@ from skillpack.selection import DEFAULT_K, DEFAULT_ROUTER
 @click.option(
     "--max-turns", type=int, default=4, show_default=True, help="Most model calls in the tool loop."
 )
-@click.option("--dry-run", is_flag=True, help="Print the context that would be sent; call no model.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the system prompt the backend would send (skills, and any catalog); call no model.",
+)
 @click.option(
     "--explain", is_flag=True, help="Also print the skills used and why, tokens and cost (on stderr)."
 )
@@ -88,16 +92,30 @@ def run(
         echo_json(result.report(include_context=explain))
         return
     if result.dry_run:
-        if result.context:
-            click.echo(result.context, nl=False)
-        else:
-            click.echo("skillpack: no skill was selected for this task; the context is empty", err=True)
+        _print_dry_run(result)
     else:
         click.echo(result.answer)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     if explain:
         _explain(result)
+
+
+def _print_dry_run(result: RunResult) -> None:
+    """Print the system text exactly as the backend builds it; say on stderr what else would go along."""
+    prompt = result.prompt
+    system = prompt.system if prompt is not None else result.context
+    if not result.context:
+        click.echo("skillpack: no skill was selected for this task; the context is empty", err=True)
+    if system:
+        click.echo(system, nl=False)
+    tools = [tool.get("name", "?") for tool in prompt.tools] if prompt is not None else []
+    if tools:
+        click.echo(
+            f"skillpack: a {', '.join(tools)} tool over {len(result.loadable)} skills would be offered"
+            " (--format json shows it)",
+            err=True,
+        )
 
 
 def _explain(result: RunResult) -> None:

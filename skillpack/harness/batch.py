@@ -36,7 +36,7 @@ STATE_FILE = "batches.json"
 
 
 def _client(backend: Any) -> Any:
-    client = getattr(backend, "client", None) or getattr(backend, "_client", None)
+    client = getattr(backend, "client", None)
     if client is None or not hasattr(client, "messages"):
         raise UsageError(
             "--batch needs the anthropic backend (an anthropic SDK client); use --backend anthropic"
@@ -46,14 +46,14 @@ def _client(backend: Any) -> Any:
 
 def params(request: Request, model: str) -> dict[str, Any]:
     """Return the Messages API parameters of ``request``'s single turn, as the anthropic backend sends it."""
-    from skillpack.backends.anthropic import _system_blocks
+    from skillpack.backends.anthropic import system_blocks
 
     body: dict[str, Any] = {
         "model": request.model or model,
         "max_tokens": request.max_tokens,
         "messages": [{"role": "user", "content": request.task}],
     }
-    system = _system_blocks(request.system, "")
+    system = system_blocks(request.system, "")
     if system:
         body["system"] = system
     return body
@@ -88,12 +88,12 @@ def write_state(out: Path, state: dict[str, Any]) -> None:
 def _api(call: Callable[[], Any], model: str) -> Any:
     import anthropic
 
-    from skillpack.backends.anthropic import _status_message
+    from skillpack.backends.anthropic import status_message
 
     try:
         return call()
     except anthropic.APIStatusError as exc:
-        raise BackendError(_status_message(exc, model)) from None
+        raise BackendError(status_message(exc, model)) from None
     except anthropic.APIConnectionError as exc:
         raise BackendError(
             f"anthropic batches: cannot reach the API ({exc}) — run the same command again"
@@ -108,10 +108,10 @@ def _results(client: Any, batch_id: str) -> list[Any]:
 
 
 def _reply(message: Any, model: str) -> Reply:
-    from skillpack.backends.anthropic import _usage, cost_usd
+    from skillpack.backends.anthropic import cost_usd, usage_from
 
     served = str(getattr(message, "model", None) or model)
-    usage = _usage(message.usage)
+    usage = usage_from(message.usage)
     full = cost_usd(served, usage)
     text = "".join(block.text for block in message.content if block.type == "text").strip()
     return Reply(

@@ -162,8 +162,9 @@ def _build_backend(name: str | None, model: str | None) -> Backend:
             from skillpack.errors import UsageError
 
             raise UsageError(
-                "the llm router needs a model: export ANTHROPIC_API_KEY=..., install skillpack[local],"
-                " or pass a backend (skillpack run --backend fake --router llm)"
+                "the llm router needs a model and none is available: export ANTHROPIC_API_KEY=..., or"
+                " pip install 'skillpack[local]', or choose one with --backend (and --model), e.g."
+                " --router llm --backend fake to try it"
             )
     built: Backend = get_backend(name, model=model)
     return built
