@@ -2,8 +2,8 @@
 
 Every install runs in three steps, so that a failure at any point leaves the previous state intact:
 
-1. *fetch and check* — copy or unpack the source into a temporary folder (git sources are cloned with
-   the ``git`` binary, under a timeout, with prompts and the ``ext::`` transport disabled), load each
+1. *fetch and check* — copy or unpack the source into a temporary folder (``skillpack.sources``; git
+   sources are cloned under a timeout, with prompts and the ``ext::`` transport disabled), load each
    skill strictly, and check ``requires`` against everything installed; nothing in the destination is
    touched yet;
 2. *stage beside* — copy each checked skill to a hidden ``.incoming-*`` folder next to its destination;
@@ -18,30 +18,22 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from skillpack.archive import ARCHIVE_SUFFIX, load_strictly, skill_files, tree_checksum, unpack_archive
+from skillpack.archive import load_strictly, skill_files, tree_checksum
 from skillpack.errors import ManifestError, SkillpackError, UsageError
 from skillpack.lockfile import LOCK_NAME, Lock, LockEntry, read_lock, write_lock
 from skillpack.manifest import read_manifest
 from skillpack.registry import SkillPack, SkillRoot, is_skill_folder, search_path, user_home
 from skillpack.skill import Skill
-
-SourceKind = Literal["folder", "archive", "git"]
-
-#: Seconds a git command may take before it is stopped.
-DEFAULT_GIT_TIMEOUT = 120.0
+from skillpack.sources import DEFAULT_GIT_TIMEOUT, Source, fetch, parse_source
 
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_SCP = re.compile(r"^[\w.-]+@[\w.-]+:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +55,6 @@ class Target:
         """The user's skill home (``$SKILLPACK_HOME``), locked in a ``skillpack.lock`` inside it."""
         home = user_home()
         return cls(home, home / LOCK_NAME, "user")
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """A parsed install source."""
-
-    kind: SourceKind
-    location: str  # a filesystem path, or the git URL without ``git+``, ``@ref`` and ``#subdirectory``
-    ref: str = ""
-    subdirectory: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,125 +81,7 @@ class _Staged:
     entry: LockEntry
 
 
-# -- sources ------------------------------------------------------------------------------------------
-
-
-def parse_source(text: str, *, cwd: Path | None = None) -> Source:
-    """Parse ``SOURCE`` as given to ``skillpack install``.
-
-    Git: ``git+URL``, any ``scheme://`` URL, ``user@host:path`` or a path ending in ``.git``; each may
-    end in ``@REF`` (branch, tag or commit) and ``#subdirectory=PATH``. Otherwise a local ``.skill``
-    archive or a folder (one skill, or a folder of skills).
-    """
-    text = text.strip()
-    if not text:
-        raise UsageError("empty source — give a folder, a .skill archive or a git URL")
-    base = cwd or Path.cwd()
-    is_git = text.startswith("git+") or bool(_URL.match(text)) or bool(_SCP.match(text))
-    bare = text.split("#", 1)[0].split("@")[0]
-    if not is_git and bare.endswith(".git") and not (base / text).is_file():
-        is_git = True
-    if not is_git:
-        path = base / text
-        if path.is_dir():
-            return Source("folder", str(path))
-        if path.is_file():
-            if path.suffix in (ARCHIVE_SUFFIX, ".zip"):
-                return Source("archive", str(path))
-            raise UsageError(
-                f"{text}: not a .skill archive or a folder — give a skill folder or NAME-VERSION.skill"
-            )
-        raise UsageError(
-            f"{text}: no such file or folder — give a skill folder, a .skill archive, or a git URL"
-            " (git+https://…/repo.git@v1.0)"
-        )
-    url = text[4:] if text.startswith("git+") else text
-    subdirectory = ""
-    if "#" in url:
-        url, fragment = url.split("#", 1)
-        key, _, value = fragment.partition("=")
-        if key != "subdirectory" or not value:
-            raise UsageError(
-                f"{text}: unknown fragment #{fragment} — the only one understood is #subdirectory=PATH"
-            )
-        subdirectory = value.strip("/")
-        if ".." in subdirectory.split("/"):
-            raise UsageError(f"{text}: #subdirectory must be a relative path inside the repository")
-    ref = ""
-    at = url.rfind("@")
-    if at > url.rfind("/") and at > url.rfind(":"):
-        url, ref = url[:at], url[at + 1 :]
-    if url.startswith("-") or ref.startswith("-") or not url:
-        raise UsageError(f"{text}: not a usable git URL or ref")
-    return Source("git", url, ref, subdirectory)
-
-
-def _git(arguments: Sequence[str], *, cwd: Path | None, timeout: float) -> str:
-    command = [
-        "git",
-        "-c",
-        "protocol.ext.allow=never",  # ext:: URLs run arbitrary commands
-        "-c",
-        "core.hooksPath=" + os.devnull,
-        "-c",
-        "advice.detachedHead=false",
-        *arguments,
-    ]
-    environment = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": ""}
-    try:
-        done = subprocess.run(
-            command,
-            cwd=cwd,
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise SkillpackError("installing from git needs the git program; install git and retry") from None
-    except subprocess.TimeoutExpired:
-        raise SkillpackError(
-            f"`git {arguments[0]}` did not finish within {timeout:g} s — check the URL and your connection,"
-            " or raise --timeout"
-        ) from None
-    if done.returncode != 0:
-        detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise SkillpackError(f"`git {arguments[0]}` failed: {detail}")
-    return done.stdout.strip()
-
-
-def _clone(source: Source, into: Path, *, commit: str, timeout: float) -> tuple[Path, str]:
-    """Clone ``source`` into ``into`` and check out ``commit`` (or the ref); return the root and commit."""
-    _git(["clone", "--quiet", "--no-checkout", "--", source.location, str(into)], cwd=None, timeout=timeout)
-    wanted = commit or source.ref or "HEAD"
-    try:
-        _git(["checkout", "--quiet", "--detach", wanted, "--"], cwd=into, timeout=timeout)
-    except SkillpackError as exc:
-        raise SkillpackError(f"{source.location}: cannot check out {wanted!r}: {exc}") from None
-    resolved = _git(["rev-parse", "HEAD"], cwd=into, timeout=timeout)
-    root = into / source.subdirectory if source.subdirectory else into
-    if not root.is_dir():
-        raise SkillpackError(
-            f"{source.location}@{wanted}: no folder {source.subdirectory!r} in the repository"
-        )
-    return root, resolved
-
-
-@contextmanager
-def _fetched(
-    source: Source, scratch: Path, *, commit: str = "", timeout: float
-) -> Iterator[tuple[Path, str]]:
-    """Yield the folder holding the source's skill(s), and the git commit for git sources."""
-    if source.kind == "folder":
-        yield Path(source.location), ""
-    elif source.kind == "archive":
-        into = scratch / "unpacked"
-        into.mkdir()
-        yield unpack_archive(Path(source.location), into).folder, ""
-    else:
-        yield _clone(source, scratch / "repository", commit=commit, timeout=timeout)
+# -- finding the skills in a source ------------------------------------------------------------------------
 
 
 def _skill_folders(root: Path) -> list[Path]:
@@ -413,7 +277,7 @@ def install(
         scratch = Path(scratch_name)
         staging = scratch / "staged"
         staging.mkdir()
-        with _fetched(source, scratch, timeout=timeout) as (root, commit):
+        with fetch(source, scratch, timeout=timeout) as (root, commit):
             folders = _skill_folders(root)
             if not folders:
                 raise SkillpackError(
@@ -485,7 +349,7 @@ def restore(*, target: Target, timeout: float = DEFAULT_GIT_TIMEOUT) -> list[Cha
             staging = scratch / f"staged-{index}"
             fetch_dir.mkdir()
             staging.mkdir()
-            with _fetched(source, fetch_dir, commit=entry.resolved, timeout=timeout) as (root, _commit_id):
+            with fetch(source, fetch_dir, commit=entry.resolved, timeout=timeout) as (root, _commit_id):
                 folder = root / entry.path if entry.path else root
                 if not is_skill_folder(folder):
                     raise SkillpackError(

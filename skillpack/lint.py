@@ -3,7 +3,7 @@
 Per skill: the strict validation problems (``skillpack.validation``), a description too vague to
 route on (too short, or no "when"), instructions past the Agent Skills guidance (500 lines or 5,000
 tokens) and a skill with no ``examples`` to test. Across the library: pairs of skills the router confuses
-(one skill's examples rank the other first) and the catalog's size against the budgets real clients
+(one skill's examples, each routed with itself left out of its skill, rank the other first) and the catalog's size against the budgets real clients
 give the skill listing (``CLIENT_BUDGETS``). Every finding is a ``Problem``; errors fail the lint.
 """
 
@@ -20,6 +20,7 @@ from skillpack.problems import Problem
 from skillpack.registry import SkillPack
 from skillpack.skill import Skill
 from skillpack.tokens import count_tokens
+from skillpack.triggers import holdout_router, without_example
 
 #: The Agent Skills guidance for SKILL.md bodies (agentskills.io): keep them under these.
 MAX_INSTRUCTION_LINES = 500
@@ -121,12 +122,14 @@ def lint(
     library: SkillPack | None = None,
     router: Any = None,
     router_name: str = "lexical",
+    holdout: bool = True,
 ) -> LintReport:
     """Lint the skills of ``linted``; route against ``library`` (default: ``linted``) for confusions.
 
     ``linted`` should be loaded with ``strict=True`` so that its skills carry the specification's
     errors. ``router`` is any object with ``rank(task, pack, k=...)``; by default the registered
-    ``router_name`` router is used.
+    ``router_name`` router is used. ``holdout`` routes each example with itself left out of its skill,
+    as ``skillpack test`` does (a router that indexes examples otherwise finds an example's own skill).
     """
     problems: list[Problem] = list(linted.problems)
     for skill in linted:
@@ -139,8 +142,8 @@ def lint(
         if router is None:
             from skillpack.plugins import get_router
 
-            router = get_router(router_name)
-        confusions = find_confusions(linted.skills, library, router)
+            router = holdout_router(router_name) if holdout else get_router(router_name)
+        confusions = find_confusions(linted.skills, library, router, holdout=holdout)
         problems.extend(_confusion_problem(c, linted, library) for c in confusions)
     else:
         notes.append("one skill only: confusable pairs need a library of two or more")
@@ -227,16 +230,22 @@ def _instruction_problems(skill: Skill, file: str) -> list[Problem]:
     ]
 
 
-def find_confusions(skills: Sequence[Skill], library: SkillPack, router: Any) -> list[Confusion]:
-    """Return, per pair, the examples of a skill in ``skills`` that ``router`` ranks another skill first for."""
+def find_confusions(
+    skills: Sequence[Skill], library: SkillPack, router: Any, *, holdout: bool = True
+) -> list[Confusion]:
+    """Return, per pair, the examples of a skill in ``skills`` that ``router`` ranks another skill first for.
+
+    With ``holdout`` each example is routed with itself removed from its skill (``without_example``).
+    """
     wrong: dict[tuple[str, str], list[str]] = defaultdict(list)
     totals: dict[str, int] = {}
     for skill in skills:
         if skill.name not in library or library.get(skill.name).folder != skill.folder:
             continue  # shadowed in the library by another skill of the same name
         totals[skill.name] = len(skill.examples)
-        for example in skill.examples:
-            ranking = router.rank(example, library, k=1)
+        for index, example in enumerate(skill.examples):
+            pack = without_example(library, skill, index) if holdout else library
+            ranking = router.rank(example, pack, k=1)
             if ranking.matches and ranking.matches[0].skill.name != skill.name:
                 wrong[(skill.name, ranking.matches[0].skill.name)].append(example)
     return [

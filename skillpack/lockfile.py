@@ -22,9 +22,6 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
-
 from skillpack.bundled import load_schema
 from skillpack.errors import SkillpackError
 
@@ -91,6 +88,10 @@ def read_lock(path: Path) -> Lock:
         raise SkillpackError(
             f"{path}: not valid JSON ({exc}) — restore it from version control, or delete it and reinstall"
         ) from None
+    _check_version(path, data)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
     error = best_match(Draft202012Validator(load_schema("lock")).iter_errors(data))
     if error is not None:
         raise SkillpackError(
@@ -103,6 +104,24 @@ def read_lock(path: Path) -> Lock:
     if duplicates:
         raise SkillpackError(f"{path}: {duplicates[0]!r} is listed twice — keep one entry per skill")
     return Lock(tuple(sorted(entries, key=lambda e: e.name)))
+
+
+def _check_version(path: Path, data: object) -> None:
+    """Refuse a lock in another format with a message that says which skillpack can read it."""
+    if not isinstance(data, dict) or "lockfile-version" not in data:
+        return  # the schema reports it
+    version = data["lockfile-version"]
+    if version == LOCK_VERSION and type(version) is int:
+        return
+    if type(version) is int and version > LOCK_VERSION:
+        raise SkillpackError(
+            f"{path}: $['lockfile-version']: {version} is newer than this skillpack reads ({LOCK_VERSION}) —"
+            " a newer skillpack wrote it; upgrade skillpack (pip install -U skillpack)"
+        )
+    raise SkillpackError(
+        f"{path}: $['lockfile-version']: {json.dumps(version)} is not a lock file version (this skillpack"
+        f" writes {LOCK_VERSION}) — restore it from version control, or delete it and reinstall"
+    )
 
 
 def write_lock(path: Path, lock: Lock) -> None:

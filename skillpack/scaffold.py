@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
 from skillpack.errors import SkillpackError, UsageError
-from skillpack.manifest import AGENT_SKILLS_MANIFEST, DEFAULT_INSTRUCTIONS, NATIVE_MANIFEST
+from skillpack.manifest import AGENT_SKILLS_MANIFEST, DEFAULT_INSTRUCTIONS, NATIVE_MANIFEST, RawManifest
+from skillpack.validation import content_problems
 
-NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+Form = Literal["native", "agent-skills"]
 
 _INSTRUCTIONS = """\
 # {title}
@@ -41,23 +41,16 @@ def create_skill(
     parent: Path,
     name: str,
     *,
-    form: Literal["native", "agent-skills"] = "native",
+    form: Form = "native",
     description: str | None = None,
 ) -> Path:
     """Create ``parent/name`` holding a scaffold skill, all at once, and return its folder.
 
-    The folder is written beside its destination and renamed into place, so an interrupted call
-    leaves nothing half-written.
+    The manifest is checked against the schema (as ``validate --strict`` checks it) before anything
+    is written: an invalid ``name`` or ``description`` is a ``UsageError``. The folder is written
+    beside its destination and renamed into place, so an interrupted call leaves nothing half-written.
     """
-    if not NAME_PATTERN.match(name) or len(name) > 64:
-        raise UsageError(
-            f"{name!r} is not a valid skill name — use 1-64 lowercase letters, digits and single hyphens,"
-            " e.g. 'release-notes'"
-        )
-    target = parent / name
-    if target.exists():
-        raise SkillpackError(f"{target} already exists — choose another name or remove it first")
-    manifest: dict[str, object] = {
+    manifest: dict[str, Any] = {
         "name": name,
         "description": description
         or f"TODO: say what {name} does and when to use it,"
@@ -69,6 +62,12 @@ def create_skill(
         "examples": [f"TODO: a task phrased the way a user would ask for {name}"],
         "counter_examples": ["TODO: a similar-sounding task that needs a different skill"],
     }
+    if form == "native":
+        manifest["instructions"] = DEFAULT_INSTRUCTIONS
+    _check(manifest, name, form)
+    target = parent / name
+    if target.exists():
+        raise SkillpackError(f"{target} already exists — choose another name or remove it first")
     body = _INSTRUCTIONS.format(title=name.replace("-", " ").capitalize())
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -77,7 +76,6 @@ def create_skill(
         raise SkillpackError(f"{parent}: cannot create the skill here: {exc.strerror or exc}") from None
     try:
         if form == "native":
-            manifest["instructions"] = DEFAULT_INSTRUCTIONS
             (staging / NATIVE_MANIFEST).write_text(_dump(manifest), encoding="utf-8")
             (staging / DEFAULT_INSTRUCTIONS).write_text(body, encoding="utf-8")
         else:
@@ -91,5 +89,29 @@ def create_skill(
     return target
 
 
-def _dump(data: dict[str, object]) -> str:
+def _check(manifest: dict[str, Any], name: str, form: Form) -> None:
+    """Raise ``UsageError`` for the first schema error in ``manifest``, in terms of ``skillpack new``'s input."""
+    file = NATIVE_MANIFEST if form == "native" else AGENT_SKILLS_MANIFEST
+    raw = RawManifest(
+        form=form,
+        folder=Path(name),
+        path=Path(name, file),
+        display=f"{name}/{file}",
+        data=manifest,
+        sha256="",
+        body_offset=None,
+    )
+    errors = [p for p in content_problems(raw) if p.severity == "error"]
+    if not errors:
+        return
+    problem = errors[0]
+    if problem.location == "$.name":
+        detail = "" if problem.code == "schema:pattern" else f" ({problem.message})"
+        raise UsageError(f"{name!r} is not a valid skill name{detail} — {problem.fix}")
+    if problem.location == "$.description":
+        raise UsageError(f"--description: {problem.message} — {problem.fix}; nothing was written")
+    raise UsageError(f"the scaffold's manifest is invalid: {problem}")  # only a schema change gets here
+
+
+def _dump(data: dict[str, Any]) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -97,19 +98,68 @@ def test_only_without_paths_is_a_usage_error(runner: CliRunner) -> None:
 def test_trigger_tests_pass(runner: CliRunner, library: Path) -> None:
     result = runner.invoke(cli, ["--only", "test", str(library), "-k", "1"])
     assert result.exit_code == 0, result.output
-    assert "PASS  csv-merge      recall 2/2 (1.00)  precision 1.00" in result.output
+    assert "PASS  csv-merge      recall 2/2 (1.00)  precision 2/2 (1.00)" in result.output
     assert (
-        "2 skills tested against a library of 2 with lexical (k=1, counter-k=1): 2 passed, 0 failed"
-        in result.output
+        "2 skills tested against a library of 2 with lexical (k=1, counter-k=1, leave-one-out):"
+        " 2 passed, 0 failed" in result.output
     )
 
 
-def test_holdout_run_writes_no_index_cache(runner: CliRunner, library: Path, tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["--only", "test", str(library), "-k", "1", "--holdout", "--format", "json"])
+def test_holdout_is_the_default_and_writes_no_index_cache(
+    runner: CliRunner, library: Path, tmp_path: Path
+) -> None:
+    result = runner.invoke(cli, ["--only", "test", str(library), "-k", "1", "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert (data["holdout"], data["probes"], data["failed_probes"]) == (True, 5, 0)
+    assert set(data["definitions"]) == {"selects", "recall", "precision"}
     assert not (tmp_path / "cache").exists()
+
+
+def test_an_example_that_only_finds_itself_fails_unless_no_holdout(
+    runner: CliRunner, library: Path, make_skill: MakeSkill
+) -> None:
+    make_skill(
+        library,
+        "date-format",
+        description="Formats dates and times for display in a chosen locale. Use when a task prints a date.",
+        examples=["show this date as 3 March 2024", "write a weekly status report about dates"],
+    )
+    make_skill(
+        library,
+        "unrelated",
+        description="Converts units of measure between metric and imperial. Use when a task converts units.",
+        examples=["convert 5 miles to km"],
+    )
+    args = ["--path", str(library), "--only", "test", str(library / "date-format"), "-k", "1"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert (
+        "example 'write a weekly status report about dates': date-format not in the top 1;"
+        " ranked status-report" in result.output
+    )
+    result = runner.invoke(cli, [*args, "--no-holdout"])
+    assert result.exit_code == 0, result.output
+    assert "(k=1, counter-k=1, --no-holdout: each example indexed)" in result.output
+
+
+def test_precision_counts_other_skills_examples(
+    runner: CliRunner, library: Path, make_skill: MakeSkill
+) -> None:
+    make_skill(
+        library,
+        "report-review",
+        description="Reviews a weekly status report for tone and missing items. Use when a status report is"
+        " drafted and needs a check.",
+        examples=["review my weekly status report draft"],
+    )
+    result = runner.invoke(cli, ["--only", "test", str(library), "-k", "2", "--format", "json"])
+    data = {r["name"]: r for r in json.loads(result.output)["results"]}
+    review = data["report-review"]
+    stolen = [hit["task"] for hit in review["selected_by_other_skills"]]
+    assert "write the weekly status report" in stolen, review
+    assert review["false_positives"] == len(stolen)
+    assert review["precision"] == review["true_positives"] / (review["true_positives"] + len(stolen))
 
 
 def test_trigger_test_failure_exits_1_and_lists_it(
@@ -230,3 +280,13 @@ def test_install_refusals_are_one_line(runner: CliRunner, tmp_path: Path) -> Non
     assert "no such file or folder" in result.output
     result = runner.invoke(cli, ["uninstall", "nothing-here"])
     assert result.exit_code == 2, result.output
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="the git program is not installed")
+def test_install_from_a_missing_repository_quotes_gits_error(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["install", f"git+{(tmp_path / 'nonexistent').as_uri()}"])
+    assert result.exit_code == 1, result.output
+    (line,) = result.output.splitlines()
+    assert line.startswith("skillpack: error: `git clone` failed: fatal: "), line
+    assert "nonexistent" in line and not line.endswith("and the repository exists.")
+    assert not (Path.cwd() / ".skillpack").exists()

@@ -49,8 +49,19 @@ def test_new_in_another_folder_with_a_description(tmp_path: Path) -> None:
 def test_invalid_name_exits_2_and_writes_nothing(skill_home: Path, name: str) -> None:
     result = run("new", name)
     assert result.exit_code == 2, result.output
-    assert result.output.startswith(f"skillpack: error: {name!r} is not a valid skill name — ")
+    assert result.output.startswith(f"skillpack: error: {name!r} is not a valid skill name ")
     assert not Path(".skillpack").exists()
+
+
+def test_too_long_description_exits_2_and_writes_nothing(skill_home: Path) -> None:
+    result = run("new", "ok-desc", "--description", "a" * 2000)
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        "skillpack: error: --description: 2000 characters; the limit is 1024 — shorten it;"
+        " nothing was written\n"
+    )
+    assert not Path(".skillpack").exists()
+    assert "1,024 characters" in " ".join(run("new", "--help").output.split())
 
 
 def test_bad_form_exits_2(skill_home: Path) -> None:

@@ -14,7 +14,7 @@ from conftest import MakeSkill
 from skillpack import install as install_module
 from skillpack.archive import pack_skill, tree_checksum
 from skillpack.errors import SkillpackError, UsageError
-from skillpack.install import Target, install, parse_source, restore, uninstall
+from skillpack.install import Target, install, restore, uninstall
 from skillpack.lockfile import read_lock
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="the git program is not installed")
@@ -341,55 +341,7 @@ def test_install_runs_nothing_from_the_skill(
     assert (target.skills_dir / "kappa-tool" / "scripts" / "install.sh").stat().st_mode & 0o100
 
 
-# -- sources and git -------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "kind", "location", "ref", "subdirectory"),
-    [
-        (
-            "git+https://example.com/acme/skills.git@v1.2",
-            "git",
-            "https://example.com/acme/skills.git",
-            "v1.2",
-            "",
-        ),
-        ("https://example.com/acme/skills.git", "git", "https://example.com/acme/skills.git", "", ""),
-        ("git@github.com:acme/skills.git@main", "git", "git@github.com:acme/skills.git", "main", ""),
-        (
-            "ssh://git@host/acme/skills@abc123#subdirectory=skills/x",
-            "git",
-            "ssh://git@host/acme/skills",
-            "abc123",
-            "skills/x",
-        ),
-        ("git+file:///srv/repo", "git", "file:///srv/repo", "", ""),
-    ],
-)
-def test_parse_git_sources(text: str, kind: str, location: str, ref: str, subdirectory: str) -> None:
-    source = parse_source(text)
-    assert (source.kind, source.location, source.ref, source.subdirectory) == (
-        kind,
-        location,
-        ref,
-        subdirectory,
-    )
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("git+-oProxyCommand=evil@main", "not a usable git URL"),
-        ("git+https://h/r.git@-x", "not a usable git URL"),
-        ("git+https://h/r.git#subdirectory=../up", "must be a relative path"),
-        ("git+https://h/r.git#egg=x", "unknown fragment"),
-        ("ext::sh -c touch% /tmp/pwned", "no such file or folder"),
-        ("", "empty source"),
-    ],
-)
-def test_bad_sources_are_usage_errors(text: str, message: str, tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match=message):
-        parse_source(text, cwd=tmp_path)
+# -- git sources -------------------------------------------------------------------------------------------
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -452,15 +404,6 @@ def test_install_from_git_default_branch(repo: Path, target: Target) -> None:
 def test_git_errors_are_one_line(repo: Path, tmp_path: Path, target: Target) -> None:
     with pytest.raises(SkillpackError, match="cannot check out 'no-such-tag'"):
         install(f"git+{repo.as_uri()}@no-such-tag", target=target)
-    with pytest.raises(SkillpackError, match="`git clone` failed"):
+    with pytest.raises(SkillpackError, match=r"`git clone` failed: fatal: .*missing"):
         install(f"git+{(tmp_path / 'missing').as_uri()}", target=target)
     assert not target.skills_dir.exists()
-
-
-def test_git_timeout_is_reported(monkeypatch: pytest.MonkeyPatch, target: Target) -> None:
-    def slow(*args: Any, **kwargs: Any) -> Any:
-        raise subprocess.TimeoutExpired(cmd="git", timeout=kwargs["timeout"])
-
-    monkeypatch.setattr(subprocess, "run", slow)
-    with pytest.raises(SkillpackError, match=r"did not finish within 5 s .*raise --timeout"):
-        install("git+https://example.invalid/r.git", target=target, timeout=5)

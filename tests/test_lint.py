@@ -146,6 +146,27 @@ def test_confusion_with_the_real_lexical_router(tmp_path: Path, make_skill: Make
     ]
 
 
+def test_confusions_route_each_example_held_out(tmp_path: Path, make_skill: MakeSkill) -> None:
+    """An example that only its own indexed text sends to its skill is a confusion, as in `skillpack test`."""
+    from skillpack.bundled import skills_dir
+
+    make_skill(
+        tmp_path,
+        "date-format",
+        description="Formats dates and times for display in a chosen locale. Use when a task prints a date.",
+        examples=["show this date as 3 March 2024"],
+    )
+    linted = SkillPack.from_paths([tmp_path], strict=True)
+    library = SkillPack.from_paths([skills_dir(), tmp_path])
+    router = LexicalRouter(persist=False)
+    held_out = lint(linted, library=library, router=router)
+    # Its wording alone sends the date example to iso8601-datetimes; indexed, the example finds itself.
+    held_out_pairs = {(c.rival, c.examples) for c in held_out.confusions}
+    assert ("iso8601-datetimes", ("show this date as 3 March 2024",)) in held_out_pairs
+    indexed = lint(linted, library=library, router=router, holdout=False)
+    assert all("show this date as 3 March 2024" not in c.examples for c in indexed.confusions)
+
+
 def test_catalog_over_client_budgets(tmp_path: Path, make_skill: MakeSkill) -> None:
     long = ("Merges CSV files on key columns, reports unmatched rows and duplicates. " * 12)[
         :900

@@ -39,18 +39,49 @@ def test_missing_parent_folders_are_created(tmp_path: Path) -> None:
     assert create_skill(tmp_path / "a" / "b", "deep").is_dir()
 
 
+NAME_FIX = "use 1-64 lowercase letters, digits and single hyphens, e.g. 'my-skill'"
+
+
 @pytest.mark.parametrize(
-    "name", ["", "Bad", "a--b", "-lead", "trail-", "under_score", "dot.ted", "x" * 65, "sp ace"]
+    ("name", "message"),
+    [
+        *[
+            (name, f"{name!r} is not a valid skill name — {NAME_FIX}")
+            for name in ["Bad", "a--b", "-lead", "trail-", "under_score", "dot.ted", "sp ace", "../up"]
+        ],
+        ("", f"'' is not a valid skill name (is empty) — {NAME_FIX}"),
+        ("x" * 65, f"{'x' * 65!r} is not a valid skill name (65 characters; the limit is 64) — shorten it"),
+    ],
 )
-def test_invalid_names_are_usage_errors(tmp_path: Path, name: str) -> None:
+def test_invalid_names_are_usage_errors(tmp_path: Path, name: str, message: str) -> None:
     with pytest.raises(UsageError) as caught:
         create_skill(tmp_path, name)
-    assert str(caught.value) == (
-        f"{name!r} is not a valid skill name — use 1-64 lowercase letters, digits and single hyphens,"
-        " e.g. 'release-notes'"
-    )
+    assert str(caught.value) == message
     assert caught.value.exit_code == 2
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("description", "message"),
+    [
+        ("a" * 1025, "--description: 1025 characters; the limit is 1024 — shorten it; nothing was written"),
+        ("   ", "--description: the description is empty — add a description: "),
+    ],
+)
+@pytest.mark.parametrize("form", ["native", "agent-skills"])
+def test_invalid_description_is_a_usage_error_and_nothing_is_written(
+    tmp_path: Path, form: str, description: str, message: str
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        create_skill(tmp_path / "lib", "notes", form=form, description=description)  # type: ignore[arg-type]
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+    assert not (tmp_path / "lib").exists()
+
+
+def test_longest_valid_description_passes_strict_validation(tmp_path: Path) -> None:
+    folder = create_skill(tmp_path, "notes", description="a" * 1024)
+    assert Skill.load(folder, strict=True).problems == ()
 
 
 def test_longest_valid_name(tmp_path: Path) -> None:

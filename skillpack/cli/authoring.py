@@ -11,7 +11,15 @@ from skillpack.cli.common import echo_json, format_option, settings
 from skillpack.errors import UsageError
 from skillpack.lint import CLIENT_BUDGETS, lint
 from skillpack.registry import SkillPack
-from skillpack.triggers import DEFAULT_COUNTER_K, DEFAULT_K, Probe, run_trigger_tests
+from skillpack.triggers import (
+    DEFAULT_COUNTER_K,
+    DEFAULT_K,
+    Probe,
+    SkillResult,
+    TriggerReport,
+    holdout_router,
+    run_trigger_tests,
+)
 
 _PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
@@ -33,14 +41,6 @@ def _router(name: str, **options: Any) -> Any:
     return get_router(name, **options)
 
 
-def _holdout_router(name: str) -> Any:
-    """Return the router without an on-disk index cache: leave-one-out indexes a new library per example."""
-    try:
-        return _router(name, persist=False)
-    except TypeError:  # a plugin router without the ``persist`` option (the built-in ones all take it)
-        return _router(name)
-
-
 @click.command(name="lint")
 @_PATHS
 @click.option(
@@ -53,7 +53,8 @@ def lint_(ctx: click.Context, paths: tuple[Path, ...], router_name: str, output_
 
     Beyond the strict schema checks of `validate`: descriptions too vague to route on (too short, no
     "when"), instructions over 500 lines or 5,000 tokens, skills without examples, pairs of skills the
-    router confuses (one skill's examples rank the other first), and the catalog's size against the
+    router confuses (one skill's example, routed with itself left out of its skill as `skillpack test`
+    does, ranks the other first), and the catalog's size against the
     budgets clients give their skill listing (Claude Code about 8,000 characters and 1,536 per entry;
     Codex about 5,440). PATHS default to every skill on the search path; confusions are checked against
     PATHS plus the search path (only PATHS and --path with --only). Exit 1 on errors; warnings print.
@@ -69,7 +70,7 @@ def lint_(ctx: click.Context, paths: tuple[Path, ...], router_name: str, output_
         if paths
         else SkillPack.from_roots(library.roots, strict=True)
     )
-    report = lint(linted, library=library, router=_router(router_name))
+    report = lint(linted, library=library, router=holdout_router(router_name))
     if output_format == "json":
         echo_json(report.to_dict())
     else:
@@ -106,7 +107,11 @@ def lint_(ctx: click.Context, paths: tuple[Path, ...], router_name: str, output_
     help="A counter-example fails when the skill ranks this high.",
 )
 @click.option(
-    "--holdout", is_flag=True, help="Leave each example out of its skill while routing it (slower)."
+    "--holdout/--no-holdout",
+    default=True,
+    show_default=True,
+    help="Route each example with itself removed from its skill's examples; --no-holdout routes against"
+    " the library as installed, where an example finds itself.",
 )
 @click.option("--router", "router_name", default="lexical", show_default=True, help="Router to test with.")
 @format_option("text", "json")
@@ -125,13 +130,21 @@ def test(
     Every example of the skills under PATHS (default: every skill on the search path) is routed against
     the whole library (PATHS plus the search path; only PATHS and --path with --only): it must rank its
     skill within the top -k, and no counter-example may rank the skill within the top --counter-k.
-    Prints recall and precision per skill and each failure. Exit 1 when any probe fails or no skill
-    has examples to test, so authors can run it in CI.
+    Routers index the examples, so by default each example is routed with itself left out of its
+    skill (--holdout): it must route as a new phrasing of the request would.
+
+    A probe selects a skill when the skill ranks within -k (examples) or --counter-k
+    (counter-examples). Per skill S, recall = S's examples that select S / S's examples, and
+    precision = S's examples that select S / every probe that selects S (S's examples, the other
+    skills' examples, S's counter-examples), so the examples of every skill in the library are routed.
+    At -k 3 each example selects three skills; -k 1 scores the router's first choice. Prints both per
+    skill and each failure. Exit 1 when any probe fails or no skill has examples to test, so authors
+    can run it in CI.
 
     \b
     Example:
       skillpack test ./skills
-      skillpack test ./skills -k 1 --holdout --format json
+      skillpack test ./skills -k 1 --no-holdout --format json
     """
     library = _library(ctx, paths)
     if paths:
@@ -139,7 +152,7 @@ def test(
         tested = [skill for skill in library if skill.folder.resolve() in wanted]
     else:
         tested = list(library)
-    router = _holdout_router(router_name) if holdout else _router(router_name)
+    router = holdout_router(router_name) if holdout else _router(router_name)
     report = run_trigger_tests(tested, library, router, k=k, counter_k=counter_k, holdout=holdout)
     if output_format == "json":
         echo_json(report.to_dict())
@@ -152,20 +165,20 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def _print_report(report: Any) -> None:
+def _print_report(report: TriggerReport) -> None:
     width = max((len(r.name) for r in report.results), default=4)
     for result in report.results:
         status = "PASS" if result.passed else "FAIL"
         click.echo(
             f"{status}  {result.name:<{width}}  recall {result.hits}/{result.examples} ({_ratio(result.recall)})"
-            f"  precision {_ratio(result.precision)}"
+            f"  precision {_precision(result)}"
         )
         for probe in result.failures:
             click.echo(f"      {_failure(result.name, probe)}")
     if report.untested:
         click.echo(f"untested (no examples or counter_examples): {', '.join(report.untested)}")
     totals = report.totals()
-    mode = ", leave-one-out" if report.holdout else ""
+    mode = ", leave-one-out" if report.holdout else ", --no-holdout: each example indexed"
     click.echo(
         f"{totals['skills']} skills tested against a library of {report.library} with {report.router}"
         f" (k={report.k}, counter-k={report.counter_k}{mode}): {totals['skills'] - totals['failed_skills']} passed,"
@@ -174,6 +187,11 @@ def _print_report(report: Any) -> None:
     )
     if not report.results:
         click.echo("nothing to test: add examples: (and counter_examples:) to the skills' manifests")
+
+
+def _precision(result: SkillResult) -> str:
+    selected = result.hits + result.false_positives
+    return f"{result.hits}/{selected} ({_ratio(result.precision)})"
 
 
 def _failure(name: str, probe: Probe) -> str:

@@ -26,9 +26,16 @@ from skillpack.scaffold import create_skill
     show_default=True,
     help="Where to create the skill folder (the default is on the search path).",
 )
-@click.option("--description", help="The description to start with (what it does and when to use it).")
+@click.option(
+    "--description",
+    help="The description to start with (what it does and when to use it); checked against the schema"
+    " like `validate --strict` (at most 1,024 characters) before anything is written.",
+)
 def new(name: str, form: str, parent: Path, description: str | None) -> None:
     """Create a new skill folder NAME that passes `skillpack validate --strict`.
+
+    NAME and --description are checked first: when either would fail validation, the command exits 2
+    with the reason and writes nothing.
 
     \b
     Example:
