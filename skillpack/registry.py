@@ -28,13 +28,13 @@ from skillpack.bundled import skills_dir
 from skillpack.errors import ManifestError, SkillNotFoundError, UsageError
 from skillpack.manifest import AGENT_SKILLS_MANIFEST, NATIVE_MANIFEST, read_manifest
 from skillpack.problems import Problem
+from skillpack.running import run as _run
+from skillpack.selection import select as _select
 from skillpack.skill import Skill
 from skillpack.validation import cache_salt, content_problems
 
 if TYPE_CHECKING:
     from skillpack.cache import ManifestStore
-    from skillpack.running import RunResult
-    from skillpack.selection import Selection
 
 PROJECT_DIRS = (".skillpack/skills", ".agents/skills", ".claude/skills")
 
@@ -257,17 +257,12 @@ class SkillPack:
                     self._cache[key] = build()
         return self._cache[key]
 
-    def select(self, task: str, **options: Any) -> Selection:
-        """Route ``task`` and assemble the chosen skills under a budget; see ``skillpack.selection``."""
-        from skillpack.selection import select
-
-        return select(self, task, **options)
-
-    def run(self, task: str, **options: Any) -> RunResult:
-        """Route ``task``, assemble the context and ask a model; see ``skillpack.running.run``."""
-        from skillpack.running import run
-
-        return run(self, task, **options)
+    #: ``pack.select(task, *, k=5, budget=None, router="lexical", format="xml", catalog_budget=None,
+    #: relative_floor=None)``: route and assemble under a budget (``skillpack.selection.select``).
+    select = _select
+    #: ``pack.run(task, *, backend=None, model=None, router="lexical", k=5, budget=None, ...)``: route,
+    #: assemble and ask a model (``skillpack.running.run``).
+    run = _run
 
 
 def _manifest_store(folder: Path, salt: str) -> ManifestStore:
