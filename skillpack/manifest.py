@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -156,6 +157,19 @@ def manifest_path(folder: Path) -> tuple[Path, Form, tuple[Problem, ...]]:
         return native, "native", ()
     if has_standard:
         return standard, "agent-skills", ()
+    for present in (n for n in (NATIVE_MANIFEST, AGENT_SKILLS_MANIFEST) if is_manifest_entry(folder / n)):
+        # A pipe, socket, device or broken symlink by that name: "no manifest" would mislead, and reading a
+        # pipe would block. (A folder by that name is simply not a manifest.)
+        raise ManifestError(
+            Problem(
+                f"{folder.name}/{present}",
+                "file",
+                f"the manifest is a {_kind(folder / present)}, not a regular file",
+                f"replace {present} with a UTF-8 text file",
+                code="not-a-file",
+                fatal=True,
+            )
+        )
     raise ManifestError(
         Problem(
             f"{folder.name}/",
@@ -167,6 +181,28 @@ def manifest_path(folder: Path) -> tuple[Path, Form, tuple[Problem, ...]]:
             fatal=True,
         )
     )
+
+
+def is_manifest_entry(path: Path) -> bool:
+    """Return True when something other than a folder exists at ``path`` (a file, pipe, broken symlink ...)."""
+    return os.path.lexists(path) and not os.path.isdir(path)
+
+
+def _kind(path: Path) -> str:
+    """Name what ``path`` is when it is not a regular file: "named pipe (FIFO)", "folder", ..."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "broken symlink or an unreadable entry"
+    for test, name in (
+        (stat.S_ISFIFO, "named pipe (FIFO)"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+    ):
+        if test(mode):
+            return name
+    return "special file"
 
 
 def read_manifest(folder: Path, *, store: ManifestStore | None = None) -> RawManifest:

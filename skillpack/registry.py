@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from skillpack.bundled import skills_dir
 from skillpack.errors import ManifestError, SkillNotFoundError, UsageError
-from skillpack.manifest import AGENT_SKILLS_MANIFEST, NATIVE_MANIFEST, read_manifest
+from skillpack.manifest import AGENT_SKILLS_MANIFEST, NATIVE_MANIFEST, is_manifest_entry, read_manifest
 from skillpack.problems import Problem
 from skillpack.running import run as _run
 from skillpack.selection import select as _select
@@ -112,9 +112,11 @@ def package_roots() -> list[SkillRoot]:
 
 
 def is_skill_folder(path: Path) -> bool:
-    """Return True when ``path`` holds a skill manifest."""
+    """Return True when ``path`` holds a skill manifest (or something by that name, which reading reports)."""
     try:
-        return (path / NATIVE_MANIFEST).is_file() or (path / AGENT_SKILLS_MANIFEST).is_file()
+        # Not is_file(): a SKILL.md that is a pipe or a broken symlink must be reported, not taken for
+        # a folder of skills.
+        return is_manifest_entry(path / NATIVE_MANIFEST) or is_manifest_entry(path / AGENT_SKILLS_MANIFEST)
     except OSError:
         # An unreadable folder (no execute permission) raises here; listing it reports why.
         return False

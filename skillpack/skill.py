@@ -24,6 +24,7 @@ from skillpack.validation import (
     is_regular_file,
     known_fields,
     resolve_inside,
+    split_requirement,
     validate_manifest,
 )
 
@@ -148,9 +149,7 @@ class Skill:
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 found.append(Requirement(item["name"], str(item.get("version", "")).strip()))
             elif isinstance(item, str) and item.strip():
-                head = item.strip()
-                cut = next((i for i, ch in enumerate(head) if ch in "<>=!~ "), len(head))
-                found.append(Requirement(head[:cut], head[cut:].strip()))
+                found.append(Requirement(*split_requirement(item)))
         return tuple(found)
 
     @property
@@ -176,7 +175,8 @@ class Skill:
         if self.form == "agent-skills":
             return self.manifest_path
         target = self.manifest.get("instructions", DEFAULT_INSTRUCTIONS)
-        return self.folder / str(target)
+        # A non-string value (``instructions: [a]``) names no file; reading the instructions says so.
+        return self.folder / (target if isinstance(target, str) else DEFAULT_INSTRUCTIONS)
 
     def instructions(self) -> str:
         """Return the instructions (Markdown), reading them on first use.
@@ -194,7 +194,13 @@ class Skill:
     def _read_instructions(self) -> str:
         display = f"{self.folder.name}/{self.instructions_path.name}"
         if self.form == "native":
-            target = resolve_inside(self.folder, str(self.manifest.get("instructions", DEFAULT_INSTRUCTIONS)))
+            relative = self.manifest.get("instructions", DEFAULT_INSTRUCTIONS)
+            if not isinstance(relative, str):
+                raise SkillContentError(
+                    f"{self.folder.name}/{self.manifest_path.name}: instructions: expected a string, got"
+                    f" {type(relative).__name__} — write the file's name, e.g. instructions: {DEFAULT_INSTRUCTIONS}"
+                )
+            target = resolve_inside(self.folder, relative)
             if target is None:
                 raise SkillContentError(
                     f"{display}: instructions point outside the skill folder; refusing to read"
@@ -220,18 +226,44 @@ class Skill:
         declared = self._strings("resources") if "resources" in self.manifest else None
         if declared is not None:
             found = tuple(sorted(r for r in declared if _is_inside_file(self.folder, r)))
+            left_out: tuple[str, ...] = ()
         else:
-            found = tuple(self._discover_resources())
-        self._cache["resources"] = found
+            discovered, outside = self._discover_resources()
+            found, left_out = tuple(discovered), tuple(outside)
+        with self._lock:
+            self._cache["resources"] = found
+            self._cache["outside"] = left_out
         return found
 
-    def _discover_resources(self) -> list[str]:
+    def resource_problems(self) -> tuple[Problem, ...]:
+        """Return a warning for each file of the folder left out of ``resources()``: it leads outside.
+
+        Declared resources that do are already in ``problems`` (the manifest names them); undeclared ones
+        are found by walking the folder, which only ``resources()`` does, so this walks it too when it
+        has not yet (listing skills never calls either).
+        """
+        self.resources()
+        return tuple(
+            Problem(
+                f"{self.folder.name}/{relative}",
+                "file",
+                "a symlink that leads outside the skill folder (or loops); not offered as a resource",
+                "remove the link, or copy the file it points to into the skill folder",
+                "warning",
+                code="outside-folder",
+            )
+            for relative in self._cache.get("outside", ())
+        )
+
+    def _discover_resources(self) -> tuple[list[str], list[str]]:
+        """Return the folder's resource files, and the files left out because they resolve outside it."""
         root = self.folder
         skip = {
             resolve_inside(root, os.path.relpath(p, root))
             for p in (self.manifest_path, self.instructions_path)
         }
         found: list[str] = []
+        outside: list[str] = []
         for directory, subdirs, files in os.walk(root):
             subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d != "__pycache__")
             for file_name in sorted(files):
@@ -239,12 +271,15 @@ class Skill:
                     continue
                 relative = os.path.relpath(os.path.join(directory, file_name), root)
                 target = resolve_inside(root, relative)
-                if target is None or target in skip or not is_regular_file(target):
+                if target is None:
+                    outside.append(Path(relative).as_posix())
+                    continue
+                if target in skip or not is_regular_file(target):
                     continue
                 found.append(Path(relative).as_posix())
                 if len(found) >= MAX_DISCOVERED_RESOURCES:
-                    return found
-        return found
+                    return found, outside
+        return found, outside
 
     def resource_path(self, relative: str) -> Path:
         """Return the absolute path of one resource, refusing anything outside the skill folder."""

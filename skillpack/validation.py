@@ -105,7 +105,12 @@ def content_problems(raw: RawManifest) -> tuple[Problem, ...]:
     """
     if raw.checked is not None:
         return raw.checked
-    return (*_description_problems(raw), *_schema_problems(raw), *_field_problems(raw))
+    return (
+        *_description_problems(raw),
+        *_schema_problems(raw),
+        *_field_problems(raw),
+        *_requirement_problems(raw),
+    )
 
 
 def cache_salt() -> str | None:
@@ -192,6 +197,9 @@ def _schema_problem(display: str, error: ValidationError) -> Problem:
     elif kind == "required":
         missing = str(error.message).split("'")[1] if "'" in error.message else "?"
         message, fix = f"missing required field {missing!r}", _FIXES_BY_FIELD.get(missing, f"add {missing}:")
+        if missing == "name" and not error.absolute_path:
+            # The specification wants the folder's name; the display is "<folder>/<manifest file>".
+            fix = f"add name: {display.split('/')[0]}"
     elif kind == "uniqueItems":
         message, fix = "has duplicate entries", "remove the duplicates"
     elif kind == "oneOf":
@@ -249,6 +257,57 @@ def _field_problems(raw: RawManifest) -> list[Problem]:
     return problems
 
 
+def split_requirement(text: str) -> tuple[str, str]:
+    """Split the string form of a requirement, ``'semver-bump >=1.0,<2'``, into its name and version range."""
+    head = text.strip()
+    cut = next((i for i, ch in enumerate(head) if ch in "<>=!~ "), len(head))
+    return head[:cut], head[cut:].strip()
+
+
+@functools.cache
+def _requirement_pattern() -> str:
+    pattern: str = load_schema("skill")["properties"]["requires"]["items"]["oneOf"][0]["pattern"]
+    return pattern
+
+
+def _requirement_problems(raw: RawManifest) -> list[Problem]:
+    """Check each ``requires`` version range as PEP 440 (what routing will use), not only its shape."""
+    requires = raw.data.get("requires")
+    if not isinstance(requires, list):
+        return []
+    problems = []
+    for index, entry in enumerate(requires):
+        if isinstance(entry, dict) and isinstance(entry.get("version"), str):
+            name, specifier, location = (
+                entry.get("name"),
+                entry["version"].strip(),
+                f"$.requires[{index}].version",
+            )
+        elif isinstance(entry, str) and re.match(_requirement_pattern(), entry):
+            # (A string the schema's pattern rejects is reported by the schema check already.)
+            (name, specifier), location = split_requirement(entry), f"$.requires[{index}]"
+        else:
+            continue  # the schema reports entries of the wrong type
+        if not specifier:
+            continue
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            SpecifierSet(specifier)
+        except InvalidSpecifier:
+            problems.append(
+                Problem(
+                    raw.display,
+                    location,
+                    f"{_short(specifier)} is not a valid version range",
+                    "write a PEP 440 range of comparisons joined by commas, e.g. '>=1.0,<2'"
+                    f" (for {name if isinstance(name, str) else 'the skill'}), or leave it out",
+                    code="bad-version-range",
+                )
+            )
+    return problems
+
+
 def _file_problems(raw: RawManifest) -> list[Problem]:
     problems: list[Problem] = []
     if raw.form == "native":
@@ -280,6 +339,16 @@ def _referenced_file(raw: RawManifest, location: str, relative: str, *, fatal_ou
                 " (no '..', absolute paths or outward symlinks)",
                 code="outside-folder",
                 fatal=fatal_outside,
+            )
+        ]
+    if os.path.isdir(os.path.join(raw.folder, relative)):
+        return [
+            Problem(
+                raw.display,
+                location,
+                f"{_short(relative)} is a folder, not a file",
+                f"point it at a file inside the folder, e.g. '{relative.rstrip('/')}/{DEFAULT_INSTRUCTIONS}'",
+                code="not-a-file",
             )
         ]
     if not _is_regular_file(os.path.join(raw.folder, relative)):

@@ -180,3 +180,15 @@ def test_list_does_not_wait_on_a_named_pipe(tmp_path: Path, make_skill: MakeSkil
     result = within(10, lambda: run("--path", str(tmp_path), "--only", "list", "--format", "json"))
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)[0]["tokens"] is None
+
+
+def test_show_warns_about_an_undeclared_symlink_outside(tmp_path: Path, make_skill: MakeSkill) -> None:
+    library = tmp_path / "lib"
+    folder = make_skill(library, "leaky", form="agent-skills")
+    (tmp_path / "secret.txt").write_text("secret\n", encoding="utf-8")
+    (folder / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    result = run("--path", str(library), "--only", "show", "leaky", "--format", "json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["resources"] == []
+    assert [line.split(": file: ")[0] for line in shown["warnings"]] == ["leaky/leak.txt"]

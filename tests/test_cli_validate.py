@@ -200,3 +200,17 @@ def test_missing_instructions_are_reported_once(tmp_path: Path, make_skill: Make
     assert result.exit_code == 1, result.output
     assert result.output.count("instructions.md") == 2  # the message and its fix, on one line
     assert len(result.output.splitlines()) == 2
+
+
+def test_an_undeclared_symlink_outside_is_a_warning(tmp_path: Path, make_skill: MakeSkill) -> None:
+    library = tmp_path / "lib"
+    folder = make_skill(library, "leaky", form="agent-skills")
+    (tmp_path / "secret.txt").write_text("secret\n", encoding="utf-8")
+    (folder / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    for mode in ([], ["--strict"]):
+        result = run("validate", str(library), *mode)
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines()[0] == (
+            "warning: leaky/leak.txt: file: a symlink that leads outside the skill folder (or loops);"
+            " not offered as a resource — remove the link, or copy the file it points to into the skill folder"
+        )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import within
 
 from skillpack.errors import ManifestError
 from skillpack.manifest import MAX_MANIFEST_BYTES, manifest_path, read_manifest
@@ -103,6 +105,26 @@ def test_folder_without_manifest(tmp_path: Path) -> None:
 def test_a_folder_named_skill_yaml_is_not_a_manifest(tmp_path: Path) -> None:
     (tmp_path / "odd" / "skill.yaml").mkdir(parents=True)
     assert "no SKILL.md or skill.yaml" in refusal(tmp_path / "odd")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need os.mkfifo")
+@pytest.mark.parametrize("manifest", ["SKILL.md", "skill.yaml"])
+def test_a_manifest_that_is_a_named_pipe_is_refused_not_waited_on(tmp_path: Path, manifest: str) -> None:
+    folder = tmp_path / "piped"
+    folder.mkdir()
+    os.mkfifo(folder / manifest)
+    message = within(5, lambda: refusal(folder))
+    assert message == (
+        f"piped/{manifest}: file: the manifest is a named pipe (FIFO), not a regular file"
+        f" — replace {manifest} with a UTF-8 text file"
+    )
+
+
+def test_a_broken_symlink_manifest_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "dangling"
+    folder.mkdir()
+    os.symlink("gone.md", folder / "SKILL.md")
+    assert refusal(folder).startswith("dangling/SKILL.md: file: the manifest is a broken symlink")
 
 
 def test_native_manifest_over_64_kib(tmp_path: Path) -> None:

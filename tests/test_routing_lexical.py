@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from skillpack import SkillPack, UsageError
+from skillpack.routing import lexical
 from skillpack.routing.base import Router
-from skillpack.routing.lexical import LexicalRouter, LexicalSettings, build_index
+from skillpack.routing.lexical import (
+    LexicalIndex,
+    LexicalRouter,
+    LexicalSettings,
+    build_index,
+    clear_term_cache,
+)
+from skillpack.skill import Skill
+from skillpack.triggers import without_example
 from tests.conftest import MakeSkill, within
 
 
@@ -174,3 +184,81 @@ def test_an_empty_pack_abstains(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert LexicalRouter().rank("commit", SkillPack.from_paths([empty])).abstained
+
+
+def _postings(index: LexicalIndex) -> list[object]:
+    return [
+        index.names,
+        index.idf,
+        index.unseen_idf,
+        index.splits,
+        sorted(index.prefixes.items()),
+        {term: (list(docs), list(impacts)) for term, (docs, impacts) in index.postings.items()},
+        {term: (list(docs), list(impacts)) for term, (docs, impacts) in index.negative.items()},
+    ]
+
+
+def test_held_out_rebuilds_are_derived_and_match_a_cold_build(
+    library: Path, make_skill: MakeSkill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_skill(
+        library,
+        "sql-style",
+        description="Formats SQL queries and names tables consistently.",
+        examples=["format this query", "indent my joins", "reword my select"],
+    )
+    pack = SkillPack.from_paths([library])
+    commits, sql = pack.get("conventional-commits"), pack.get("sql-style")
+    clear_term_cache()
+    full = build_index(pack.skills, LexicalSettings())  # keeps nothing but the skills' keys
+    assert _postings(full) == _postings(lexical._plain_build(pack.skills, LexicalSettings()))
+    build_index(without_example(pack, sql, 0).skills, LexicalSettings())  # a near-repeat: kept
+    analysed: list[str] = []
+    full_builds: list[int] = []
+    original, reference = lexical.skill_fields, lexical._reference
+
+    def counting(skill: Skill, **options: Any) -> dict[str, list[str]]:
+        analysed.append(skill.name)
+        return original(skill, **options)
+
+    def counting_builds(*args: Any) -> Any:
+        full_builds.append(1)
+        return reference(*args)
+
+    monkeypatch.setattr(lexical, "skill_fields", counting)
+    monkeypatch.setattr(lexical, "_reference", counting_builds)
+    for held_out in (
+        without_example(pack, sql, 1),
+        without_example(pack, sql, 2),
+        without_example(pack, commits, 0),  # its only example: the term "reword" stays (in sql-style)
+        without_example(without_example(pack, sql, 2), commits, 0),
+    ):
+        derived = build_index(held_out.skills, LexicalSettings())
+        monkeypatch.setattr(lexical, "skill_fields", original)
+        assert _postings(derived) == _postings(lexical._plain_build(held_out.skills, LexicalSettings()))
+        monkeypatch.setattr(lexical, "skill_fields", counting)
+    assert full_builds == []  # every one derived from the kept build
+    assert sorted(set(analysed)) == ["conventional-commits", "sql-style"]  # only the changed skills
+
+
+def test_unrelated_libraries_keep_nothing(library: Path, make_skill: MakeSkill) -> None:
+    clear_term_cache()
+    first = SkillPack.from_paths([library])
+    build_index(first.skills, LexicalSettings())
+    build_index(first.skills, LexicalSettings())  # the same library again is no near-repeat
+    make_skill(library.parent / "other", "solo", description="Something else entirely.")
+    build_index(SkillPack.from_paths([library.parent / "other"]).skills, LexicalSettings())
+    assert lexical._CACHE.references == [] and lexical._CACHE.analysed == {}
+
+
+def test_settings_and_library_lengths_key_the_kept_builds(library: Path) -> None:
+    pack = SkillPack.from_paths([library])
+    clear_term_cache()
+    heavier = LexicalSettings(weights={**LexicalSettings().weights, "name": 9.0})
+    skills = list(pack.skills)
+    fewer = [s for s in skills if s.name != "sql-style"] + [skills[-1]]  # same length, one skill differs
+    for settings in (LexicalSettings(), heavier, LexicalSettings(), heavier):
+        for library_skills in (skills, fewer, skills):
+            built = build_index(library_skills, settings)
+            assert _postings(built) == _postings(lexical._plain_build(library_skills, settings))
+    assert _postings(build_index(skills, heavier)) != _postings(build_index(skills, LexicalSettings()))

@@ -168,6 +168,19 @@ def test_missing_instructions_file(tmp_path: Path, make_skill: MakeSkill) -> Non
         skill.instructions()
 
 
+def test_instructions_that_are_not_a_string_say_so(tmp_path: Path, make_skill: MakeSkill) -> None:
+    folder = make_skill(tmp_path, "t10", instructions=["a"])
+    skill = Skill.load(folder)  # lenient: a schema warning, the skill loads
+    assert [p.location for p in skill.problems] == ["$.instructions"]
+    assert skill.instructions_path == folder / "instructions.md"
+    with pytest.raises(SkillContentError) as caught:
+        skill.instructions()
+    assert str(caught.value) == (
+        "t10/skill.yaml: instructions: expected a string, got list"
+        " — write the file's name, e.g. instructions: instructions.md"
+    )
+
+
 def test_instructions_outside_cannot_load(tmp_path: Path, make_skill: MakeSkill) -> None:
     (tmp_path / "elsewhere.md").write_text("x", encoding="utf-8")
     with pytest.raises(ManifestError, match="points outside the skill folder"):
@@ -232,6 +245,37 @@ def test_reading_outside_the_folder_is_refused(tmp_path: Path, make_skill: MakeS
     for relative in ("link.md", "../outside.md", str(tmp_path / "outside.md")):
         with pytest.raises(SkillContentError, match="points outside the skill folder; refusing to read it"):
             skill.read_resource(relative)
+
+
+def test_an_undeclared_symlink_outside_is_left_out_and_reported(
+    tmp_path: Path, make_skill: MakeSkill
+) -> None:
+    (tmp_path / "secret.txt").write_text("secret\n", encoding="utf-8")
+    folder = make_skill(tmp_path, "leaky", form="agent-skills")
+    os.symlink(tmp_path / "secret.txt", folder / "leak.txt")
+    os.makedirs(folder / "references")
+    os.symlink("../../secret.txt", folder / "references" / "deep.md")
+    (folder / "fine.md").write_text("fine\n", encoding="utf-8")
+    skill = Skill.load(folder)
+    assert skill.problems == ()  # loading reads the manifest alone; the folder is walked on demand
+    assert skill.resources() == ("fine.md",)
+    assert [str(p) for p in skill.resource_problems()] == [
+        f"leaky/{relative}: file: a symlink that leads outside the skill folder (or loops); not offered as"
+        " a resource — remove the link, or copy the file it points to into the skill folder"
+        for relative in ("leak.txt", "references/deep.md")
+    ]
+    assert {p.severity for p in skill.resource_problems()} == {"warning"}
+
+
+def test_declared_resources_report_through_problems_not_resource_problems(
+    tmp_path: Path, make_skill: MakeSkill
+) -> None:
+    (tmp_path / "secret.txt").write_text("secret\n", encoding="utf-8")
+    folder = make_skill(tmp_path, "declared", resources=["leak.txt"])
+    os.symlink(tmp_path / "secret.txt", folder / "leak.txt")
+    skill = Skill.load(folder)
+    assert [p.code for p in skill.problems] == ["outside-folder"]
+    assert skill.resource_problems() == ()
 
 
 def test_unknown_resource_lists_what_exists(tmp_path: Path, make_skill: MakeSkill) -> None:

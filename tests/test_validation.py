@@ -180,9 +180,63 @@ def test_no_usable_description_is_fatal_in_both_modes(
 def test_missing_name_is_not_fatal(tmp_path: Path, make_skill: MakeSkill) -> None:
     folder = make_skill(tmp_path, "anon", fields={"name": OMIT})
     assert codes(problems(folder, strict=False)) == [("schema:required", "warning")]
-    assert str(problems(folder, strict=True)[0]).startswith(
-        "anon/skill.yaml: $: missing required field 'name' — "
+    assert str(problems(folder, strict=True)[0]) == (
+        "anon/skill.yaml: $: missing required field 'name' — add name: anon"
     )
+
+
+def test_a_requirement_without_a_name_keeps_the_name_rule_as_its_fix(
+    tmp_path: Path, make_skill: MakeSkill
+) -> None:
+    folder = make_skill(tmp_path, "needy", requires=[{"version": ">=1"}])
+    found = [p for p in problems(folder, strict=True) if p.message == "missing required field 'name'"]
+    assert [p.location for p in found] == ["$.requires[0]"]
+    assert found[0].fix.startswith("use 1-64 lowercase letters")
+
+
+def test_instructions_pointing_at_a_folder_say_so(tmp_path: Path, make_skill: MakeSkill) -> None:
+    folder = make_skill(tmp_path, "t10")
+    (folder / "subdir").mkdir()
+    with open(folder / "skill.yaml", "a", encoding="utf-8") as manifest:
+        manifest.write("instructions: subdir\n")
+    assert [str(p) for p in problems(folder, strict=True)] == [
+        "t10/skill.yaml: $.instructions: 'subdir' is a folder, not a file"
+        " — point it at a file inside the folder, e.g. 'subdir/instructions.md'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("requires", "location", "spec"),
+    [
+        ([{"name": "t1", "version": "not a spec"}], "$.requires[0].version", "not a spec"),
+        (["t1", "t2 ~=1"], "$.requires[1]", "~=1"),
+        ([{"name": "t1", "version": ">=1.0 <2"}], "$.requires[0].version", ">=1.0 <2"),
+    ],
+)
+def test_version_ranges_are_checked_as_pep_440(
+    tmp_path: Path, make_skill: MakeSkill, requires: list[Any], location: str, spec: str
+) -> None:
+    folder = make_skill(tmp_path, "needy", requires=requires)
+    for strict, severity in ((True, "error"), (False, "warning")):
+        found = problems(folder, strict=strict)
+        assert codes(found) == [("bad-version-range", severity)]
+        assert found[0].location == location
+        assert found[0].message == f"{spec!r} is not a valid version range"
+        assert "e.g. '>=1.0,<2'" in found[0].fix
+
+
+def test_valid_version_ranges_pass(tmp_path: Path, make_skill: MakeSkill) -> None:
+    folder = make_skill(
+        tmp_path, "needy", requires=["t1", "t2 >=1.0,<2", {"name": "t3", "version": "~=1.4"}, {"name": "t4"}]
+    )
+    assert problems(folder, strict=True) == []
+
+
+def test_a_malformed_string_requirement_is_reported_once_by_the_schema(
+    tmp_path: Path, make_skill: MakeSkill
+) -> None:
+    folder = make_skill(tmp_path, "needy", requires=["t2 >=>1"])
+    assert {p.code for p in problems(folder, strict=True)} == {"schema:pattern", "schema:oneOf"}
 
 
 @pytest.mark.parametrize("strict", [False, True])

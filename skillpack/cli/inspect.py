@@ -85,6 +85,7 @@ def show(ctx: click.Context, name: str, output_format: str) -> None:
     skill = load_pack(ctx).get(name)
     instructions = skill.instructions()
     resources = list(skill.resources())
+    warnings = (*skill.warnings, *skill.resource_problems())
     if output_format == "json":
         echo_json(
             {
@@ -96,7 +97,7 @@ def show(ctx: click.Context, name: str, output_format: str) -> None:
                 "instructions": instructions,
                 "tokens": count_tokens(instructions),
                 "resources": resources,
-                "warnings": [str(p) for p in skill.warnings],
+                "warnings": [str(p) for p in warnings],
             }
         )
         return
@@ -107,7 +108,7 @@ def show(ctx: click.Context, name: str, output_format: str) -> None:
     click.echo(instructions.rstrip())
     click.echo("\n## resources\n")
     click.echo("\n".join(f"- {r}" for r in resources) if resources else "(none)")
-    for problem in skill.warnings:
+    for problem in warnings:
         click.echo(f"warning: {problem}", err=True)
 
 

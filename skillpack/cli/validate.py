@@ -43,7 +43,7 @@ def validate(
     for problem in pack.problems:
         by_file.setdefault(problem.file, []).append(problem)
     for skill in pack:
-        for problem in skill.problems:
+        for problem in (*skill.problems, *skill.resource_problems()):
             by_file.setdefault(problem.file, []).append(problem)
         if not any(p.location in ("$.instructions", "body") for p in skill.problems):
             unreadable = _instructions_problem(skill, strict=strict)

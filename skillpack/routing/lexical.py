@@ -13,6 +13,7 @@ ratio is what transfers across libraries of different sizes).
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import marshal
 import math
@@ -20,7 +21,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from skillpack.routing import text
 from skillpack.routing.base import Match, Ranking
@@ -159,10 +160,163 @@ def negative_terms(skill: Skill) -> list[str]:
     return text.terms(" ".join((skill.when_not_to_use, *skill.counter_examples)))
 
 
+#: How many full builds ``build_index`` keeps to derive others from, and average-length variants of each.
+MAX_REFERENCES = 4
+MAX_AVERAGES_PER_REFERENCE = 64
+#: How many skills' analysed terms (and term weights) ``build_index`` keeps between builds, per process.
+MAX_CACHED_SKILLS = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Analysed:
+    """One skill's terms, before the library-dependent steps (decompounding names, length normalisation)."""
+
+    fields: dict[str, list[str]]
+    counts: dict[str, list[tuple[str, int]]]
+    vocabulary: frozenset[str]
+    negative: list[tuple[str, int]]
+
+
+class _TermCache:
+    """What ``build_index`` keeps between builds in a process, once it sees near-repeat builds.
+
+    A trigger test rebuilds the index once per held-out example, every skill but one unchanged. Once
+    two recent builds differ in a few skills, the skills' analysed terms (keyed by name and manifest
+    SHA-256, as the persisted index is: ``index.content_key``), their pseudo term frequencies (keyed
+    also by the library's average field lengths and the settings) and whole builds (``_Reference``)
+    are kept, and later near-repeats are derived. Until then only the skills' keys are kept.
+    """
+
+    def __init__(self, limit: int = MAX_CACHED_SKILLS) -> None:
+        self.limit = limit
+        self.analysed: dict[tuple[str, str], _Analysed] = {}
+        self.pseudo: dict[tuple[object, ...], dict[str, float]] = {}
+        self.references: list[_Reference] = []
+        #: The (settings, skill keys) of recent builds that kept nothing: a near-repeat starts keeping.
+        self.recent: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def analyse(self, skill: Skill) -> _Analysed:
+        key = (skill.name, skill.manifest_sha256)
+        found = self.analysed.get(key)
+        if found is None:
+            fields = skill_fields(skill)
+            found = _Analysed(
+                fields=fields,
+                counts={f: list(Counter(fields[f]).items()) for f in FIELDS if f != "name"},
+                vocabulary=frozenset(
+                    word for f in FIELDS if f != "name" for word in fields[f] if len(word) >= 3
+                ),
+                negative=list(Counter(negative_terms(skill)).items()),
+            )
+            _bounded_put(self.analysed, key, found, self.limit)
+        return found
+
+    def clear(self) -> None:
+        """Forget everything (for measuring cold builds)."""
+        self.analysed.clear()
+        self.pseudo.clear()
+        self.references.clear()
+        self.recent.clear()
+
+
+def _bounded_put(table: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    # Dropping everything at the limit is crude but keeps memory bounded and the common case fast.
+    if len(table) >= limit:
+        table.clear()
+    table[key] = value
+
+
+_CACHE = _TermCache()
+
+
+def clear_term_cache() -> None:
+    """Forget the analysed terms ``build_index`` keeps between builds (its next build starts cold)."""
+    _CACHE.clear()
+
+
+#: A build that differs from a kept one in at most this many skills is derived from it (see ``_Reference``).
+MAX_DERIVED_CHANGES = 3
+
+
+@dataclass(slots=True)
+class _Reference:
+    """What a full build computed that does not depend on the average field lengths, kept to derive others.
+
+    A trigger test's held-out library differs from the full one in one skill (and one average length);
+    deriving its index from this one recomputes only the posting lists that skill's terms touch.
+    """
+
+    fingerprint: str
+    keys: list[tuple[str, str]]
+    analysed: list[_Analysed]
+    raw_names: list[list[str]]
+    names: list[list[str]]
+    splits: dict[str, list[str]]
+    sums: list[int]
+    vocabulary: Counter[str]
+    df: Counter[str]
+    #: Every word decompounding could look up: each name term, its pieces and their stems (``_segment``).
+    name_pieces: frozenset[str]
+    #: For each word of a when_not_to_use or counter-example: the skills using it, and how often.
+    negative_docs: dict[str, list[tuple[int, int]]]
+    #: Per set of average lengths: every skill's pseudo term frequencies, the postings and their prefixes.
+    at: dict[tuple[float, ...], tuple[list[dict[str, float]], LexicalIndex]] = field(default_factory=dict)
+
+
 def build_index(skills: Sequence[Skill], settings: LexicalSettings) -> LexicalIndex:
-    """Compute the BM25F impact of every (term, skill) pair."""
+    """Compute the BM25F impact of every (term, skill) pair.
+
+    A library that differs in a few skills from one built shortly before (a held-out trigger test
+    rebuilds once per example) is derived from a kept build instead: each skill's terms are analysed
+    once, and only the posting lists of the changed skills' terms are recomputed. Every impact comes
+    from the same expression either way, so the index is exactly the one a cold build gives. A build
+    with no such neighbour keeps nothing but the skills' keys, so routing pays no memory for this.
+    """
+    keys = [(skill.name, skill.manifest_sha256) for skill in skills]
+    fingerprint = settings.fingerprint()
+    for reference in reversed(_CACHE.references):
+        changed = _changed(reference.fingerprint, reference.keys, fingerprint, keys)
+        if changed:
+            analysed = [_CACHE.analyse(skill) for skill in skills]
+            derived = _derive(reference, keys, analysed, changed, settings, fingerprint)
+            if derived is not None:
+                return derived
+    if not any(_changed(*recent, fingerprint, keys) for recent in _CACHE.recent):
+        _CACHE.recent.append((fingerprint, keys))
+        del _CACHE.recent[:-MAX_REFERENCES]
+        return _plain_build(skills, settings)
+    # A near-repeat of a recent build: keep this one to derive the next ones from.
+    analysed = [_CACHE.analyse(skill) for skill in skills]
+    reference = _reference(keys, analysed, settings, fingerprint)
+    _CACHE.references.append(reference)
+    del _CACHE.references[:-MAX_REFERENCES]
+    averages = tuple(total / len(keys) if keys else 0.0 for total in reference.sums)
+    # A copy sharing the (never modified) tables: the kept index's own caches stay its own.
+    return dataclasses.replace(_at(reference, averages, settings)[1], terms_by_skill={})
+
+
+def _changed(
+    fingerprint: str, keys: list[tuple[str, str]], other_fingerprint: str, other_keys: list[tuple[str, str]]
+) -> list[int]:
+    """Return the positions where two libraries differ, if they differ in 1 to ``MAX_DERIVED_CHANGES``."""
+    if fingerprint != other_fingerprint or len(keys) != len(other_keys):
+        return []
+    changed = []
+    for position, (old, new) in enumerate(zip(keys, other_keys, strict=True)):
+        if old != new:
+            changed.append(position)
+            if len(changed) > MAX_DERIVED_CHANGES:
+                return []
+    return changed
+
+
+def _plain_build(skills: Sequence[Skill], settings: LexicalSettings) -> LexicalIndex:
+    """Build the index from scratch, keeping nothing."""
     fields = [skill_fields(skill) for skill in skills]
-    splits = _decompound([f["name"] for f in fields], fields) if settings.decompound else {}
+    vocabulary = frozenset(
+        word for doc in fields for f in FIELDS if f != "name" for word in doc[f] if len(word) >= 3
+    )
+    splits = _decompound([f["name"] for f in fields], [vocabulary]) if settings.decompound else {}
     if splits:
         for doc in fields:
             doc["name"] = [part for term in doc["name"] for part in splits.get(term, [term])]
@@ -201,10 +355,250 @@ def build_index(skills: Sequence[Skill], settings: LexicalSettings) -> LexicalIn
                 if entry is None:
                     entry = negative[term] = (array("i"), array("d"))
                 entry[0].append(number)
-                entry[1].append(
-                    settings.negative_weight * idf.get(term, _idf(n, 0)) * count * (k1 + 1) / (k1 + count)
-                )
+                entry[1].append(_negative_impact(settings, idf, n, term, count))
     return LexicalIndex([s.name for s in skills], idf, _idf(n, 0), postings, negative, splits)
+
+
+def _reference(
+    keys: list[tuple[str, str]], analysed: list[_Analysed], settings: LexicalSettings, fingerprint: str
+) -> _Reference:
+    raw_names = [list(a.fields["name"]) for a in analysed]
+    vocabulary: Counter[str] = Counter()
+    for a in analysed:
+        vocabulary.update(a.vocabulary)
+    splits = _decompound(raw_names, [frozenset(vocabulary)]) if settings.decompound else {}
+    names = _split_names(raw_names, splits)
+    sums = [
+        sum(len(name) if f == "name" else len(a.fields[f]) for a, name in zip(analysed, names, strict=True))
+        for f in FIELDS
+    ]
+    negative_docs: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for number, a in enumerate(analysed):
+        for term, count in a.negative:
+            negative_docs[term].append((number, count))
+    pieces = {
+        piece
+        for name in raw_names
+        for term in name
+        if len(term) >= 7
+        for end in range(3, len(term) + 1)
+        for start in range(0, end - 2)
+        for piece in (term[start:end], text.stem(term[start:end]))
+    }
+    return _Reference(
+        fingerprint,
+        keys,
+        analysed,
+        raw_names,
+        names,
+        splits,
+        sums,
+        vocabulary,
+        Counter(),
+        frozenset(pieces),
+        dict(negative_docs),
+    )
+
+
+def _split_names(raw_names: list[list[str]], splits: dict[str, list[str]]) -> list[list[str]]:
+    if not splits:
+        return [list(name) for name in raw_names]
+    return [[part for term in name for part in splits.get(term, [term])] for name in raw_names]
+
+
+def _pseudo(
+    key: tuple[str, str],
+    a: _Analysed,
+    name: list[str],
+    averages: tuple[float, ...],
+    settings: LexicalSettings,
+    fingerprint: str,
+) -> dict[str, float]:
+    cache_key = (*key, tuple(name), averages, fingerprint)
+    tf = _CACHE.pseudo.get(cache_key)
+    if tf is None:
+        tf = _pseudo_frequencies(a, name, dict(zip(FIELDS, averages, strict=True)), settings)
+        _bounded_put(_CACHE.pseudo, cache_key, tf, _CACHE.limit)
+    return tf
+
+
+def _at(
+    reference: _Reference, averages: tuple[float, ...], settings: LexicalSettings
+) -> tuple[list[dict[str, float]], LexicalIndex]:
+    """Return the reference library's pseudo frequencies and full index for these average lengths."""
+    found = reference.at.get(averages)
+    if found is not None:
+        return found
+    pseudo = [
+        _pseudo(key, a, name, averages, settings, reference.fingerprint)
+        for key, a, name in zip(reference.keys, reference.analysed, reference.names, strict=True)
+    ]
+    df: Counter[str] = Counter()
+    for tf in pseudo:
+        df.update(tf.keys())
+    reference.df = df
+    n = len(pseudo)
+    by_count = {count: _idf(n, count) for count in set(df.values())}
+    idf = {term: by_count[count] for term, count in df.items()}
+    k1 = settings.k1
+    k1_plus_1 = k1 + 1
+    postings: dict[str, tuple[array[int], array[float]]] = {}
+    for number, tf in enumerate(pseudo):
+        for term, weight in tf.items():
+            entry = postings.get(term)
+            if entry is None:
+                entry = postings[term] = (array("i"), array("d"))
+            entry[0].append(number)
+            entry[1].append(idf[term] * weight * k1_plus_1 / (k1 + weight))
+    negative: dict[str, tuple[array[int], array[float]]] = {}
+    if settings.negative_weight:
+        for number, a in enumerate(reference.analysed):
+            for term, count in a.negative:
+                if term in pseudo[number]:
+                    continue  # the skill uses the word itself: it cannot tell against it
+                entry = negative.get(term)
+                if entry is None:
+                    entry = negative[term] = (array("i"), array("d"))
+                entry[0].append(number)
+                entry[1].append(_negative_impact(settings, idf, n, term, count))
+    index = LexicalIndex(
+        [key[0] for key in reference.keys], idf, _idf(n, 0), postings, negative, reference.splits
+    )
+    if len(reference.at) >= MAX_AVERAGES_PER_REFERENCE:
+        reference.at.clear()
+    reference.at[averages] = (pseudo, index)
+    return pseudo, index
+
+
+def _negative_impact(
+    settings: LexicalSettings, idf: dict[str, float], n: int, term: str, count: int
+) -> float:
+    k1 = settings.k1
+    return settings.negative_weight * idf.get(term, _idf(n, 0)) * count * (k1 + 1) / (k1 + count)
+
+
+def _derive(
+    reference: _Reference,
+    keys: list[tuple[str, str]],
+    analysed: list[_Analysed],
+    changed: list[int],
+    settings: LexicalSettings,
+    fingerprint: str,
+) -> LexicalIndex | None:
+    """Return the index of ``keys`` derived from ``reference``, or None when it is too different."""
+    vocabulary = reference.vocabulary.copy()
+    for i in changed:
+        if analysed[i].fields["name"] != reference.raw_names[i]:
+            return None  # a renamed skill may split differently
+        vocabulary.subtract(reference.analysed[i].vocabulary)
+        vocabulary.update(analysed[i].vocabulary)
+    touched = {word for i in changed for word in reference.analysed[i].vocabulary ^ analysed[i].vocabulary}
+    if settings.decompound and any(
+        (vocabulary[w] > 0) != (reference.vocabulary[w] > 0) for w in touched & reference.name_pieces
+    ):
+        # A word a name could be split into came or went: decompound again; new splits need a full build.
+        known = frozenset(word for word, count in vocabulary.items() if count > 0)
+        if _decompound(reference.raw_names, [known]) != reference.splits:
+            return None
+    n = len(keys)
+    sums = list(reference.sums)
+    for i in changed:
+        for position, f in enumerate(FIELDS):
+            if f != "name":
+                sums[position] += len(analysed[i].fields[f]) - len(reference.analysed[i].fields[f])
+    if any((new == 0) != (old == 0) for new, old in zip(sums, reference.sums, strict=True)):
+        return None  # a field the library used to have is gone (or the reverse): other terms count
+    averages = tuple(total / n for total in sums)
+    base_pseudo, base = _at(reference, averages, settings)
+    pseudo = list(base_pseudo)
+    for i in changed:
+        pseudo[i] = _pseudo(keys[i], analysed[i], reference.names[i], averages, settings, fingerprint)
+    df = reference.df.copy()
+    for i in changed:
+        df.subtract(base_pseudo[i].keys())
+        df.update(pseudo[i].keys())
+    idf = dict(base.idf)
+    # Terms some changed skill gained or lost: their posting lists (and maybe idf) are recomputed in full.
+    recount = {term for i in changed for term in base_pseudo[i].keys() ^ pseudo[i].keys()}
+    for term in recount:
+        if df[term] > 0:
+            idf[term] = _idf(n, df[term])
+        else:
+            idf.pop(term, None)
+    k1 = settings.k1
+    k1_plus_1 = k1 + 1
+    postings = dict(base.postings)
+    positive_terms = {term for i in changed for term in (*base_pseudo[i].keys(), *pseudo[i].keys())}
+    for term in positive_terms:
+        if term in recount or term not in postings:
+            docs = array("i", (d for d in range(n) if term in pseudo[d])) if df[term] > 0 else array("i")
+            if not docs:
+                postings.pop(term, None)
+                continue
+            postings[term] = (
+                docs,
+                array("d", (idf[term] * pseudo[d][term] * k1_plus_1 / (k1 + pseudo[d][term]) for d in docs)),
+            )
+            continue
+        docs, impacts = postings[term]
+        new_docs, new_impacts = array("i", docs), array("d", impacts)
+        for i in changed:
+            if term in pseudo[i]:
+                weight = pseudo[i][term]
+                new_impacts[new_docs.index(i)] = idf[term] * weight * k1_plus_1 / (k1 + weight)
+        postings[term] = (new_docs, new_impacts)
+    negative = dict(base.negative)
+    if settings.negative_weight:
+        against = recount | {
+            term for i in changed for a in (reference.analysed[i], analysed[i]) for term, _ in a.negative
+        }
+        kept = set(changed)
+        for term in against:
+            entries = sorted(
+                [(d, count) for d, count in reference.negative_docs.get(term, ()) if d not in kept]
+                + [(i, count) for i in changed for t, count in analysed[i].negative if t == term]
+            )
+            entries = [(d, count) for d, count in entries if term not in pseudo[d]]
+            if entries:
+                negative[term] = (
+                    array("i", (d for d, _ in entries)),
+                    array("d", (_negative_impact(settings, idf, n, term, count) for _, count in entries)),
+                )
+            else:
+                negative.pop(term, None)
+    prefixes = base.prefixes
+    gone = [term for term in recount if term in base.postings and term not in postings]
+    came = [term for term in recount if term in postings and term not in base.postings]
+    if gone or came:
+        prefixes = dict(prefixes)  # the lists are shared with ``base``: replace them, never change them
+        for term in gone:
+            if len(term) >= PREFIX_LENGTH:
+                remaining = [known for known in prefixes[term[:PREFIX_LENGTH]] if known != term]
+                prefixes[term[:PREFIX_LENGTH]] = remaining
+        for term in came:
+            if len(term) >= PREFIX_LENGTH:
+                prefixes[term[:PREFIX_LENGTH]] = sorted([*prefixes.get(term[:PREFIX_LENGTH], ()), term])
+        prefixes = {head: terms for head, terms in prefixes.items() if terms}
+    return LexicalIndex(
+        [key[0] for key in keys], idf, _idf(n, 0), postings, negative, reference.splits, prefixes=prefixes
+    )
+
+
+def _pseudo_frequencies(
+    analysed: _Analysed, name: list[str], avg: dict[str, float], settings: LexicalSettings
+) -> dict[str, float]:
+    """Return a skill's BM25F pseudo term frequencies: field counts weighted and length-normalised."""
+    tf: dict[str, float] = defaultdict(float)
+    for f in FIELDS:
+        length = len(name) if f == "name" else len(analysed.fields[f])
+        if not length or not avg[f]:
+            continue
+        b = settings.b[f]
+        norm = 1.0 - b + b * length / avg[f]
+        counts = Counter(name).items() if f == "name" else analysed.counts[f]
+        for term, count in counts:
+            tf[term] += settings.weights[f] * count / norm
+    return dict(tf)
 
 
 def _prefix_table(postings: Iterable[str]) -> dict[str, list[str]]:
@@ -219,15 +613,9 @@ def _idf(n: int, df: int) -> float:
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
-def _decompound(names: list[list[str]], fields: list[dict[str, list[str]]]) -> dict[str, list[str]]:
+def _decompound(names: list[list[str]], vocabularies: list[frozenset[str]]) -> dict[str, list[str]]:
     """Split one-word names (``diceroller``) into words other fields of the library use (``dice roller``)."""
-    vocabulary = {
-        word
-        for doc in fields
-        for f in ("description", "when_to_use", "tags", "examples")
-        for word in doc[f]
-        if len(word) >= 3
-    }
+    vocabulary: set[str] = set().union(*vocabularies)
     # Fields hold stems, so a piece of the name counts when it, or its stem, is one of them.
     splits: dict[str, list[str]] = {}
     for name in names:
