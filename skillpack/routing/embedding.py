@@ -59,7 +59,7 @@ class EmbeddingSettings:
 def load_model() -> Any:
     """Return the WordLlama model, loaded from the files inside the installed package (never downloaded)."""
     try:
-        import wordllama  # type: ignore[import-untyped]
+        import wordllama
     except ImportError:
         raise MissingExtraError("the embedding router", "embed", "wordllama") from None
     folder = Path(wordllama.__file__).parent

@@ -5,6 +5,10 @@ task (so they lie in [0, 1]), embedding cosines are min-max scaled over the skil
 ``weight * lexical + (1 - weight) * embedding``; ``weight`` was tuned on the MetaTool dev split only (see
 docs/BENCHMARKS.md). Reciprocal-rank fusion is available as ``fusion="rrf"``. The hybrid router abstains
 only when both routers would.
+
+With ``dense_weight > 0`` (the ``hybrid-dense`` router), the transformer encoder of the ``dense`` router
+is fused too, its cosines min-max scaled like the static model's: ``weight * lexical + dense_weight *
+dense + (1 - weight - dense_weight) * embedding``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from skillpack.errors import UsageError
 from skillpack.routing import text
 from skillpack.routing.base import Match, Ranking
 from skillpack.routing.embedding import EmbeddingRouter, EmbeddingSettings
@@ -19,6 +24,7 @@ from skillpack.routing.lexical import LexicalRouter, LexicalSettings
 
 if TYPE_CHECKING:
     from skillpack.registry import SkillPack
+    from skillpack.routing.dense import DenseRouter, DenseSettings
 
 #: The constant of reciprocal-rank fusion (Cormack et al., 2009).
 RRF_K = 60
@@ -28,6 +34,18 @@ RRF_K = 60
 class HybridSettings:
     weight: float = 0.2
     fusion: Literal["score", "rrf"] = "score"
+    dense_weight: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (self.weight >= 0 and self.dense_weight >= 0 and self.weight + self.dense_weight <= 1):
+            raise UsageError(
+                f"hybrid weights must be >= 0 and sum to at most 1, got weight={self.weight}"
+                f" and dense_weight={self.dense_weight}"
+            )
+
+
+#: The settings of the ``hybrid-dense`` router, tuned on the MetaTool dev split (see docs/BENCHMARKS.md).
+DENSE_SETTINGS = HybridSettings(weight=0.15, dense_weight=0.45)
 
 
 class HybridRouter:
@@ -42,20 +60,33 @@ class HybridRouter:
         settings: HybridSettings | None = None,
         lexical: LexicalSettings | None = None,
         embedding: EmbeddingSettings | None = None,
+        dense: DenseSettings | None = None,
     ) -> None:
         self.settings = settings or HybridSettings()
         self.lexical = LexicalRouter(persist=persist, settings=lexical)
         self.embedding = EmbeddingRouter(persist=persist, settings=embedding)
+        self.dense: DenseRouter | None = None
+        if self.settings.dense_weight > 0:
+            from skillpack.routing.dense import DenseRouter
+
+            self.dense = DenseRouter(persist=persist, settings=dense)
 
     def prepare(self, pack: SkillPack, *, rebuild: bool = False) -> tuple[str, ...]:
         """Build (or load) both indexes for ``pack``; return their notes."""
-        return (*self.lexical.prepare(pack, rebuild=rebuild), *self.embedding.prepare(pack, rebuild=rebuild))
+        notes = (*self.lexical.prepare(pack, rebuild=rebuild), *self.embedding.prepare(pack, rebuild=rebuild))
+        if self.dense is not None:
+            notes = (*notes, *self.dense.prepare(pack, rebuild=rebuild))
+        return notes
 
     def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
         k = text.check_k(k)
         totals, ideal, found, lexical_notes = self.lexical.scores(task, pack)
         cosines, sources, embedding_notes = self.embedding.similarities(task, pack)
-        notes = tuple(dict.fromkeys((*lexical_notes, *embedding_notes)))
+        dense: dict[str, float] = {}
+        dense_notes: tuple[str, ...] = ()
+        if self.dense is not None:
+            dense, _, dense_notes = self.dense.similarities(task, pack)
+        notes = tuple(dict.fromkeys((*lexical_notes, *embedding_notes, *dense_notes)))
         index, _ = self.lexical._index(pack)
         lexical = {index.names[doc]: score for doc, score in totals.items() if score > 0}
         lexical_best = max(lexical.values(), default=0.0)
@@ -65,7 +96,7 @@ class HybridRouter:
             return Ranking(
                 self.name, (), notes=(*notes, "neither lexical nor embedding evidence is strong enough")
             )
-        fused = self._fuse(lexical, cosines)
+        fused = self._fuse(lexical, cosines, dense)
         ordered = sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))[:k]
         matches = []
         for name, score in ordered:
@@ -75,24 +106,40 @@ class HybridRouter:
                 Match(
                     skill,
                     score,
-                    (*lexical_evidence, f"embedding ({sources[name]}): cosine {cosines[name]:.3f}"),
+                    (
+                        *lexical_evidence,
+                        f"embedding ({sources[name]}): cosine {cosines[name]:.3f}",
+                        *((f"dense: cosine {dense[name]:.3f}",) if name in dense else ()),
+                    ),
                 )
             )
         return Ranking(self.name, tuple(matches), notes=notes)
 
-    def _fuse(self, lexical: dict[str, float], cosines: dict[str, float]) -> dict[str, float]:
-        weight = self.settings.weight
+    def _fuse(
+        self, lexical: dict[str, float], cosines: dict[str, float], dense: dict[str, float]
+    ) -> dict[str, float]:
+        weight, dense_weight = self.settings.weight, self.settings.dense_weight if dense else 0.0
         if self.settings.fusion == "rrf":
             fused = {name: 0.0 for name in cosines}
-            for scores, share in ((lexical, weight), (cosines, 1.0 - weight)):
+            shares = ((lexical, weight), (cosines, 1.0 - weight - dense_weight), (dense, dense_weight))
+            for scores, share in shares:
                 ordered = sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
                 for rank, (name, _) in enumerate(ordered, start=1):
                     fused[name] += share / (RRF_K + rank)
             return fused
         top = max(lexical.values(), default=0.0) or 1.0
-        low, high = min(cosines.values(), default=0.0), max(cosines.values(), default=0.0)
-        spread = (high - low) or 1.0
+        embedding = _min_max(cosines)
+        scaled_dense = _min_max(dense)
         return {
-            name: weight * lexical.get(name, 0.0) / top + (1.0 - weight) * (cosine - low) / spread
-            for name, cosine in cosines.items()
+            name: weight * lexical.get(name, 0.0) / top
+            + (1.0 - weight - dense_weight) * embedding[name]
+            + dense_weight * scaled_dense.get(name, 0.0)
+            for name in cosines
         }
+
+
+def _min_max(scores: dict[str, float]) -> dict[str, float]:
+    """Return ``scores`` scaled to [0, 1] over the skills (all 0 when they are all equal)."""
+    low, high = min(scores.values(), default=0.0), max(scores.values(), default=0.0)
+    spread = (high - low) or 1.0
+    return {name: (score - low) / spread for name, score in scores.items()}
