@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import json
-import marshal
 import struct
 import zipfile
 from dataclasses import dataclass
@@ -27,14 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from skillpack.errors import SkillpackError
 from skillpack.routing import text
-from skillpack.routing.base import Match, Ranking
-from skillpack.routing.index import content_key, load_or_build
+from skillpack.routing.vectors import VectorIndex, VectorRouter, example_owners
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from skillpack.registry import SkillPack
     from skillpack.skill import Skill
 
     Matrix = npt.NDArray[np.float32]
@@ -190,36 +187,6 @@ def load_model() -> MiniLM:
     return MiniLM(weights, config, tokenizer)
 
 
-@dataclass(slots=True)
-class DenseIndex:
-    """The skills' embeddings: one row per skill, plus one per example with the skill it belongs to."""
-
-    names: list[str]
-    skills: Matrix
-    examples: Matrix
-    owners: Any  # numpy int32 array: examples row -> skill number
-
-    def encode(self) -> bytes:
-        return marshal.dumps(
-            (FORMAT, self.names, self.skills.tobytes(), self.examples.tobytes(), self.owners.tobytes())
-        )
-
-    @classmethod
-    def decode(cls, payload: bytes) -> DenseIndex:
-        import numpy as np
-
-        fmt, names, skills, examples, owners = marshal.loads(payload)
-        if fmt != FORMAT:
-            raise ValueError(f"index format {fmt}, expected {FORMAT}")
-        owner_array = np.frombuffer(owners, dtype=np.int32)
-        return cls(
-            names,
-            np.frombuffer(skills, dtype=np.float32).reshape(len(names), DIM),
-            np.frombuffer(examples, dtype=np.float32).reshape(len(owner_array), DIM),
-            owner_array,
-        )
-
-
 def skill_text(skill: Skill) -> str:
     """Return the text that stands for ``skill``: "name words: description", when_to_use, tags."""
     parts = [
@@ -230,93 +197,28 @@ def skill_text(skill: Skill) -> str:
     return " ".join(part for part in parts if part)
 
 
-def build_index(skills: tuple[Skill, ...]) -> DenseIndex:
-    import numpy as np
-
-    model = load_model()
-    examples = [example for skill in skills for example in skill.examples]
-    owners = np.asarray([n for n, skill in enumerate(skills) for _ in skill.examples], dtype=np.int32)
-    return DenseIndex(
-        [skill.name for skill in skills],
-        model.embed([skill_text(skill) for skill in skills]),
-        model.embed(examples),
-        owners,
-    )
-
-
-class DenseRouter:
+class DenseRouter(VectorRouter):
     """Cosine similarity over all-MiniLM-L6-v2 embeddings of the skills (and their examples)."""
 
     name = "dense"
+    FORMAT = FORMAT
+    DIM = DIM
+    settings: DenseSettings
 
     def __init__(self, *, persist: bool = True, settings: DenseSettings | None = None) -> None:
-        self.persist = persist
-        self.settings = settings or DenseSettings()
+        super().__init__(persist=persist, settings=settings or DenseSettings())
         load_model()  # fail now, with the install command, rather than at the first task
 
-    def prepare(self, pack: SkillPack, *, rebuild: bool = False) -> tuple[str, ...]:
-        """Embed the pack's skills now (or load them); return notes about how the index was obtained."""
-        return self._index(pack, rebuild=rebuild)[1]
-
-    def _index(self, pack: SkillPack, *, rebuild: bool = False) -> tuple[DenseIndex, tuple[str, ...]]:
-        fingerprint = self.settings.fingerprint()
-
-        def build() -> tuple[DenseIndex, tuple[str, ...]]:
-            skills = pack.skills
-            loaded = load_or_build(
-                self.name,
-                content_key(self.name, fingerprint, skills),
-                build=lambda: build_index(skills),
-                encode=DenseIndex.encode,
-                decode=DenseIndex.decode,
-                persist=self.persist,
-                rebuild=rebuild,
-            )
-            return loaded.value, loaded.notes
-
-        result: tuple[DenseIndex, tuple[str, ...]] = pack.cache(f"{self.name}:{fingerprint}", build)
-        return result
-
-    def similarities(
-        self, task: str, pack: SkillPack
-    ) -> tuple[dict[str, float], dict[str, str], tuple[str, ...]]:
-        """Return (skill name -> score, skill name -> where the score came from, notes) for ``task``."""
-        import numpy as np
-
-        text.check_task(task)
-        notes: tuple[str, ...] = ()
-        if len(task) > text.MAX_TASK_CHARS:
-            notes = (
-                f"the task is {len(task):,} characters; only its first {text.MAX_TASK_CHARS:,} were embedded",
-            )
-            task = task[: text.MAX_TASK_CHARS]
-        index, index_notes = self._index(pack)
-        query = load_model().embed([task])[0]
-        scores = np.einsum("ij,j->i", index.skills, query)
-        source = ["description"] * len(index.names)
-        if len(index.owners):
-            best = np.full(len(index.names), -np.inf, dtype=np.float32)
-            np.maximum.at(best, index.owners, np.einsum("ij,j->i", index.examples, query))
-            weighted = best * self.settings.example_weight
-            for number in np.flatnonzero(weighted > scores):
-                source[number] = "examples"
-            scores = np.maximum(scores, weighted)
-        return (
-            {name: float(value) for name, value in zip(index.names, scores.tolist(), strict=True)},
-            dict(zip(index.names, source, strict=True)),
-            (*index_notes, *notes),
+    def build_index(self, skills: tuple[Skill, ...]) -> VectorIndex:
+        model = load_model()
+        examples, owners = example_owners(skills)
+        return VectorIndex(
+            [skill.name for skill in skills],
+            model.embed([skill_text(skill) for skill in skills]),
+            model.embed(examples),
+            owners,
         )
 
-    def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
-        k = text.check_k(k)
-        scores, sources, notes = self.similarities(task, pack)
-        ordered = sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
-        if not ordered or ordered[0][1] < self.settings.min_similarity:
-            best = ordered[0][1] if ordered else 0.0
-            return Ranking(self.name, (), notes=(*notes, f"best similarity {best:.3f} is too low; abstained"))
-        matches = tuple(
-            Match(pack.get(name), score, (f"{sources[name]}: cosine {score:.3f}",))
-            for name, score in ordered[:k]
-            if score >= self.settings.min_similarity
-        )
-        return Ranking(self.name, matches, notes=notes)
+    def embed_query(self, task: str, index: VectorIndex) -> Matrix:
+        vector: Matrix = load_model().embed([task])[0]
+        return vector
