@@ -43,6 +43,8 @@ class Rejected:
     skill: Skill
     score: float
     reason: str
+    #: Tokens the skill (with what it requires) would have added, when it was left out for the budget.
+    needed: int = 0
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ def select(
                     match.skill,
                     match.score,
                     f"over budget: needs {needed} tokens{what}, {budget - current} left of {budget}",
+                    needed,
                 )
             )
             continue
@@ -232,6 +235,13 @@ def select(
         if match.skill.name not in taken_names:
             rejected.append(Rejected(match.skill, match.score, f"ranked below the top {k}"))
     counter.save()
+    over_budget = [r for r in rejected if r.needed]
+    if budget is not None and over_budget and not chosen:
+        smallest = min(r.needed for r in over_budget)
+        notes.append(
+            f"the budget of {budget} tokens is smaller than every relevant skill (the smallest needs"
+            f" {smallest}); nothing was loaded — raise --budget"
+        )
     return Selection(
         task=task,
         ranking=ranking,

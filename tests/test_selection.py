@@ -82,6 +82,12 @@ def test_budget_smaller_than_every_skill_chooses_nothing(pack: SkillPack) -> Non
     assert selection.chosen == ()
     assert {r.skill.name for r in selection.rejected} == {"alpha", "beta"}
     assert selection.render() == ""
+    smallest = min(r.needed for r in selection.rejected)
+    assert smallest == select(pack, "task", router=ListRouter("alpha")).context_tokens
+    assert selection.report()["notes"] == [
+        f"the budget of 5 tokens is smaller than every relevant skill (the smallest needs {smallest});"
+        " nothing was loaded — raise --budget"
+    ]
 
 
 def test_requirements_come_along_and_problems_are_noted(pack: SkillPack) -> None:
