@@ -336,19 +336,36 @@ def _plain_build(skills: Sequence[Skill], settings: LexicalSettings) -> LexicalI
         pseudo.append(tf)
         df.update(tf.keys())
     idf = {term: _idf(n, count) for term, count in df.items()}
+    negatives = (Counter(negative_terms(skill)).items() for skill in skills)
+    postings, negative = _postings(pseudo, idf, negatives, settings)
+    return LexicalIndex([s.name for s in skills], idf, _idf(n, 0), postings, negative, splits)
+
+
+Postings = dict[str, tuple["array[int]", "array[float]"]]
+
+
+def _postings(
+    pseudo: list[dict[str, float]],
+    idf: dict[str, float],
+    negatives: Iterable[Iterable[tuple[str, int]]],
+    settings: LexicalSettings,
+) -> tuple[Postings, Postings]:
+    """Return the BM25 postings of ``pseudo`` frequencies, and the postings that count against a skill."""
     k1 = settings.k1
-    postings: dict[str, tuple[array[int], array[float]]] = {}
+    k1_plus_1 = k1 + 1
+    postings: Postings = {}
     for number, tf in enumerate(pseudo):
         for term, weight in tf.items():
             entry = postings.get(term)
             if entry is None:
                 entry = postings[term] = (array("i"), array("d"))
             entry[0].append(number)
-            entry[1].append(idf[term] * weight * (k1 + 1) / (k1 + weight))
-    negative: dict[str, tuple[array[int], array[float]]] = {}
+            entry[1].append(idf[term] * weight * k1_plus_1 / (k1 + weight))
+    negative: Postings = {}
     if settings.negative_weight:
-        for number, skill in enumerate(skills):
-            for term, count in Counter(negative_terms(skill)).items():
+        n = len(pseudo)
+        for number, terms in enumerate(negatives):
+            for term, count in terms:
                 if term in pseudo[number]:
                     continue  # the skill uses the word itself: it cannot tell against it
                 entry = negative.get(term)
@@ -356,7 +373,7 @@ def _plain_build(skills: Sequence[Skill], settings: LexicalSettings) -> LexicalI
                     entry = negative[term] = (array("i"), array("d"))
                 entry[0].append(number)
                 entry[1].append(_negative_impact(settings, idf, n, term, count))
-    return LexicalIndex([s.name for s in skills], idf, _idf(n, 0), postings, negative, splits)
+    return postings, negative
 
 
 def _reference(
@@ -440,27 +457,7 @@ def _at(
     n = len(pseudo)
     by_count = {count: _idf(n, count) for count in set(df.values())}
     idf = {term: by_count[count] for term, count in df.items()}
-    k1 = settings.k1
-    k1_plus_1 = k1 + 1
-    postings: dict[str, tuple[array[int], array[float]]] = {}
-    for number, tf in enumerate(pseudo):
-        for term, weight in tf.items():
-            entry = postings.get(term)
-            if entry is None:
-                entry = postings[term] = (array("i"), array("d"))
-            entry[0].append(number)
-            entry[1].append(idf[term] * weight * k1_plus_1 / (k1 + weight))
-    negative: dict[str, tuple[array[int], array[float]]] = {}
-    if settings.negative_weight:
-        for number, a in enumerate(reference.analysed):
-            for term, count in a.negative:
-                if term in pseudo[number]:
-                    continue  # the skill uses the word itself: it cannot tell against it
-                entry = negative.get(term)
-                if entry is None:
-                    entry = negative[term] = (array("i"), array("d"))
-                entry[0].append(number)
-                entry[1].append(_negative_impact(settings, idf, n, term, count))
+    postings, negative = _postings(pseudo, idf, (a.negative for a in reference.analysed), settings)
     index = LexicalIndex(
         [key[0] for key in reference.keys], idf, _idf(n, 0), postings, negative, reference.splits
     )
