@@ -30,18 +30,22 @@ def cache_dir() -> Path:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file beside it and a rename."""
-    import tempfile  # only when writing: importing it costs more than most cache reads
+    """Write ``data`` to ``path`` through a file beside it and a rename; a failure leaves ``path`` as it was.
+
+    The temporary file is created with the ordinary permissions (the umask decides), so what lands at
+    ``path`` is readable as any file the user writes; its name is unique per process and thread.
+    """
+    import threading
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
     try:
-        with os.fdopen(handle, "wb") as out:
+        with open(partial, "wb") as out:
             out.write(data)
-        os.replace(temporary, path)
+        os.replace(partial, path)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(temporary)
+            os.unlink(partial)
         raise
 
 

@@ -18,11 +18,11 @@ the user's skill home (``$SKILLPACK_HOME/skillpack.lock``). Writes go to a file 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from skillpack.bundled import load_schema
+from skillpack.cache import write_atomic
 from skillpack.errors import SkillpackError
 
 LOCK_NAME = "skillpack.lock"
@@ -127,12 +127,7 @@ def _check_version(path: Path, data: object) -> None:
 def write_lock(path: Path, lock: Lock) -> None:
     """Write ``lock`` to ``path`` atomically (a file beside it, then rename)."""
     text = json.dumps(lock.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(partial, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(partial, path)
+        write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise SkillpackError(f"{path}: cannot be written: {exc.strerror or exc}") from None

@@ -116,3 +116,15 @@ def test_a_malformed_manifest_entry_is_a_miss(tmp_path: Path) -> None:
 )
 def test_is_plain_json(value: object, plain: bool) -> None:
     assert is_plain_json(value) is plain
+
+
+def test_write_atomic_gives_ordinary_permissions_and_leaves_nothing_beside(tmp_path: Path) -> None:
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    path = tmp_path / "out" / "report.md"
+    write_atomic(path, b"shared with the team\n")
+    assert path.read_bytes() == b"shared with the team\n"
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert sorted(p.name for p in path.parent.iterdir()) == ["report.md"]

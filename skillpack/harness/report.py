@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import platform
 import sys
 from collections.abc import Sequence
@@ -61,7 +60,6 @@ def _write(path: Path, text: str) -> None:
 
     try:
         write_atomic(path, text.encode("utf-8"))
-        os.chmod(path, 0o644)  # results are meant to be shared; the temporary file was private (0600)
     except OSError as exc:
         raise SkillpackError(
             f"{path}: cannot write: {exc.strerror or exc} — free disk space and run the same command again"
