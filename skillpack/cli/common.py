@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from skillpack.registry import SkillPack
+from skillpack.selection import DEFAULT_K, DEFAULT_ROUTER
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,6 +54,28 @@ def format_option(*choices: str) -> Callable[[F], F]:
         show_default=True,
         help="Output format.",
     )
+
+
+def selection_options(command: F) -> F:
+    """Add ``--router``, ``-k`` and ``--budget``, the options that choose skills for a task."""
+    for option in reversed(
+        (
+            click.option(
+                "--router",
+                default=DEFAULT_ROUTER,
+                show_default=True,
+                help="Router name (see `skillpack plugins`).",
+            ),
+            click.option(
+                "-k", "k", type=int, default=DEFAULT_K, show_default=True, help="At most this many skills."
+            ),
+            click.option(
+                "--budget", type=int, help="Token budget for the assembled skills (exact, cl100k_base)."
+            ),
+        )
+    ):
+        command = option(command)
+    return command
 
 
 def echo_json(data: Any) -> None:

@@ -6,9 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from skillpack.cli.common import echo_json, format_option, load_pack, read_task, shorten
+from skillpack.cli.common import echo_json, format_option, load_pack, read_task, selection_options, shorten
 from skillpack.errors import UsageError
-from skillpack.selection import DEFAULT_K, DEFAULT_ROUTER
 
 if TYPE_CHECKING:
     from skillpack.routing.base import Router
@@ -16,11 +15,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("task", required=False)
-@click.option(
-    "--router", default=DEFAULT_ROUTER, show_default=True, help="Router name (see `skillpack plugins`)."
-)
-@click.option("-k", "k", type=int, default=DEFAULT_K, show_default=True, help="At most this many skills.")
-@click.option("--budget", type=int, help="Token budget for the assembled context (exact, cl100k_base).")
+@selection_options
 @click.option(
     "--backend",
     help="Model backend for --router llm: anthropic, local, fake, or a plugin's. Default: as for"

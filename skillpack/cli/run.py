@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from skillpack.cli.common import echo_json, format_option, load_pack, read_task, shorten
+from skillpack.cli.common import echo_json, format_option, load_pack, read_task, selection_options, shorten
 from skillpack.running import DEFAULT_CATALOG_BUDGET, DEFAULT_MAX_TOKENS, RunResult
-from skillpack.selection import DEFAULT_K, DEFAULT_ROUTER
 
 
 @click.command()
@@ -17,11 +16,7 @@ from skillpack.selection import DEFAULT_K, DEFAULT_ROUTER
     " when ANTHROPIC_API_KEY is set, else local when skillpack[local] is installed, else a dry run.",
 )
 @click.option("--model", help="Model: an Anthropic model id, or a .gguf file for the local backend.")
-@click.option(
-    "--router", default=DEFAULT_ROUTER, show_default=True, help="Router name (see `skillpack plugins`)."
-)
-@click.option("-k", "k", type=int, default=DEFAULT_K, show_default=True, help="At most this many skills.")
-@click.option("--budget", type=int, help="Token budget for the assembled skills (exact, cl100k_base).")
+@selection_options
 @click.option(
     "--catalog-budget",
     type=int,
