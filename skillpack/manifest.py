@@ -14,9 +14,10 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from skillpack.errors import ManifestError
+from skillpack.paths import LeavesFolderError, open_beneath
 from skillpack.problems import Problem
 
 if TYPE_CHECKING:
@@ -242,6 +243,23 @@ def _fatal(display: str, location: str, message: str, fix: str, code: str) -> Ma
     return ManifestError(Problem(display, location, message, fix, code=code, fatal=True))
 
 
+def _open_manifest(path: Path, display: str) -> BinaryIO:
+    """Open the manifest relative to its folder, refusing a symlink that leads out of the skill folder."""
+    try:
+        # open() with an opener rather than os.fdopen, so that the file object is the usual one.
+        return open(path, "rb", opener=lambda _name, _flags: open_beneath(path.parent, path.name))
+    except LeavesFolderError:
+        raise _fatal(
+            display,
+            "file",
+            "the manifest is a symbolic link that leads outside the skill folder; refusing to read it",
+            "replace the link with a copy of the file it points to",
+            "outside-folder",
+        ) from None
+    except OSError as exc:
+        raise _open_error(display, exc) from None
+
+
 def _open_error(display: str, exc: OSError) -> ManifestError:
     reason = exc.strerror or type(exc).__name__
     return _fatal(
@@ -254,11 +272,11 @@ def _open_error(display: str, exc: OSError) -> ManifestError:
 
 
 def _read_capped(path: Path, display: str, limit: int) -> bytes:
-    try:
-        with open(path, "rb") as handle:
+    with _open_manifest(path, display) as handle:
+        try:
             data = handle.read(limit + 1)
-    except OSError as exc:
-        raise _open_error(display, exc) from None
+        except OSError as exc:
+            raise _open_error(display, exc) from None
     if len(data) > limit:
         size = _size(path)
         raise _fatal(
@@ -284,11 +302,7 @@ def _read_front_matter(path: Path, display: str) -> tuple[bytes, int]:
     The file is split line by line: only a line that is exactly ``---`` closes the front matter, so a
     ``---`` inside a value (``description: a---b``) cannot cut it short.
     """
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed by the `with handle` below
-    except OSError as exc:
-        raise _open_error(display, exc) from None
-    with handle:
+    with _open_manifest(path, display) as handle:
         first = handle.readline(MAX_MANIFEST_BYTES)
         if first.startswith(_BOM):
             first = first[len(_BOM) :]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,15 +17,15 @@ from skillpack.manifest import (
     RawManifest,
     read_manifest,
 )
-from skillpack.problems import Problem
-from skillpack.validation import (
-    CLIENT_FIELDS,
+from skillpack.paths import (
+    LeavesFolderError,
+    NotRegularFileError,
     is_regular_file,
-    known_fields,
+    read_beneath,
     resolve_inside,
-    split_requirement,
-    validate_manifest,
 )
+from skillpack.problems import Problem
+from skillpack.validation import CLIENT_FIELDS, known_fields, split_requirement, validate_manifest
 
 #: How many files a skill folder may expose as resources when it does not declare them.
 MAX_DISCOVERED_RESOURCES = 1000
@@ -200,15 +199,14 @@ class Skill:
                     f"{self.folder.name}/{self.manifest_path.name}: instructions: expected a string, got"
                     f" {type(relative).__name__} — write the file's name, e.g. instructions: {DEFAULT_INSTRUCTIONS}"
                 )
-            target = resolve_inside(self.folder, relative)
-            if target is None:
+            if resolve_inside(self.folder, relative) is None:
                 raise SkillContentError(
                     f"{display}: instructions point outside the skill folder; refusing to read"
                 )
-            path, offset = target, 0
+            offset = 0
         else:
-            path, offset = self.manifest_path, self.body_offset or 0
-        raw = _read_limited(path, display, offset, MAX_INSTRUCTIONS_BYTES, what="instructions")
+            relative, offset = self.manifest_path.name, self.body_offset or 0
+        raw = _read_limited(self.folder, relative, display, offset, what="instructions")
         return raw.strip("\n") + "\n" if raw.strip() else ""
 
     # -- resources -------------------------------------------------------------------------------
@@ -295,9 +293,13 @@ class Skill:
         return target
 
     def read_resource(self, relative: str) -> str:
-        """Return one resource's text (UTF-8, at most 1 MiB)."""
-        path = self.resource_path(relative)
-        return _read_limited(path, f"{self.name}/{relative}", 0, MAX_INSTRUCTIONS_BYTES, what="resource")
+        """Return one resource's text (UTF-8, at most 1 MiB).
+
+        The file is opened relative to the skill folder without following any link out of it, so a
+        folder swapped for a symlink between the check and the read cannot hand back an outside file.
+        """
+        self.resource_path(relative)  # the clear message for a missing or outside resource
+        return _read_limited(self.folder, relative, f"{self.name}/{relative}", 0, what="resource")
 
 
 def _is_inside_file(folder: Path, relative: str) -> bool:
@@ -305,22 +307,20 @@ def _is_inside_file(folder: Path, relative: str) -> bool:
     return target is not None and is_regular_file(target)
 
 
-def _open_without_blocking(path: str, flags: int) -> int:
-    # Opening a named pipe blocks until someone writes to it; O_NONBLOCK makes it return at once,
-    # so the regular-file check below can refuse it. It changes nothing for regular files.
-    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
-
-
-def _read_limited(path: Path, display: str, offset: int, limit: int, *, what: str) -> str:
+def _read_limited(folder: Path, relative: str, display: str, offset: int, *, what: str) -> str:
+    limit = MAX_INSTRUCTIONS_BYTES
     try:
-        with open(path, "rb", opener=_open_without_blocking) as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise SkillContentError(
-                    f"{display}: the {what} file is not a regular file (a pipe or device?) — replace it"
-                    " with a UTF-8 text file"
-                )
-            handle.seek(offset)
-            raw = handle.read(limit + 1)
+        raw = read_beneath(folder, relative, offset=offset, limit=limit)
+    except LeavesFolderError:
+        raise SkillContentError(
+            f"{display}: the {what} file leads outside the skill folder (a symbolic link?); refusing to read"
+            " it — copy the file into the skill folder"
+        ) from None
+    except NotRegularFileError:
+        raise SkillContentError(
+            f"{display}: the {what} file is not a regular file (a pipe or device?) — replace it"
+            " with a UTF-8 text file"
+        ) from None
     except OSError as exc:
         raise SkillContentError(
             f"{display}: the {what} file cannot be read: {exc.strerror or exc}"

@@ -9,19 +9,18 @@ reported as warnings and kept.
 
 from __future__ import annotations
 
-import errno
 import functools
 import hashlib
 import json
 import os
 import re
-import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skillpack.bundled import load_schema
 from skillpack.manifest import DEFAULT_INSTRUCTIONS, MAX_INSTRUCTIONS_BYTES, RawManifest
+from skillpack.paths import is_regular_file, resolve_inside
 from skillpack.problems import Problem
 
 if TYPE_CHECKING:
@@ -351,7 +350,7 @@ def _referenced_file(raw: RawManifest, location: str, relative: str, *, fatal_ou
                 code="not-a-file",
             )
         ]
-    if not _is_regular_file(os.path.join(raw.folder, relative)):
+    if not is_regular_file(os.path.join(raw.folder, relative)):
         return [
             Problem(
                 raw.display,
@@ -381,69 +380,6 @@ def _body_size(raw: RawManifest, location: str, path: str | Path, offset: int) -
             code="instructions-too-large",
         )
     ]
-
-
-def resolve_inside(folder: Path, relative: str) -> Path | None:
-    """Return ``folder/relative`` fully resolved, or ``None`` when it (or a symlink on it) leaves folder.
-
-    A path that cannot be resolved at all (a symlink loop) is ``None`` too: it cannot be read safely.
-    """
-    if not relative or os.path.isabs(relative) or "\x00" in relative:
-        return None
-    # os.path.realpath on strings, as Path.resolve does, minus the Path objects it builds on the way
-    # (this runs for every skill listed, so it is worth the few lines).
-    try:
-        root = os.path.realpath(folder)
-        plain = _plain_below(root, relative)
-        target = plain if plain is not None else os.path.realpath(os.path.join(root, relative))
-    except (OSError, ValueError, RuntimeError):
-        return None
-    if plain is None:
-        try:
-            os.stat(target)  # what Path.resolve adds to realpath: a symlink loop raises ELOOP here
-        except OSError as exc:
-            # A missing file resolves like any other path (callers check that it exists); a symlink
-            # loop cannot be read safely.
-            if exc.errno == errno.ELOOP:
-                return None
-        except ValueError:
-            return None
-    if not target.startswith(root.rstrip(os.sep) + os.sep):
-        return None
-    return Path(target)
-
-
-def _plain_below(root: str, relative: str) -> str | None:
-    """Return ``root/relative`` when every part of ``relative`` exists and none is a symlink, '.' or '..'.
-
-    Then it is already its own real path (``root`` being real), found with one lstat per part instead
-    of one per part of the whole path; None means "resolve it in full".
-    """
-    parts = relative.split("/")
-    if os.sep != "/" or any(part in ("", ".", "..") for part in parts):
-        return None
-    current = root
-    for part in parts:
-        current = os.path.join(current, part)
-        try:
-            if stat.S_ISLNK(os.lstat(current).st_mode):
-                return None
-        except OSError:
-            return None
-    return current
-
-
-def is_regular_file(path: Path) -> bool:
-    """Return True when ``path`` is a regular file; False, never an error, when it cannot be checked."""
-    return _is_regular_file(path)
-
-
-def _is_regular_file(path: str | Path) -> bool:
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except (OSError, ValueError):
-        # Unlike Path.is_file, which lets some errors through (permission denied, a name too long).
-        return False
 
 
 def _type_name(value: Any) -> str:

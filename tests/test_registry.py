@@ -404,7 +404,8 @@ def test_listing_a_thousand_skills_reads_manifests_only(thousand: Path) -> None:
     opened = opened_during(lambda: packs.append(SkillPack.from_paths([thousand])))
     pack = packs[0]
     assert len(pack) == 1001 and pack.problems == ()
-    inside = [Path(p) for p in opened if Path(p).is_relative_to(thousand)]
+    # Each manifest is opened relative to its folder (skillpack.paths.open_beneath): the folder is opened too.
+    inside = [Path(p) for p in opened if Path(p).is_relative_to(thousand) and not Path(p).is_dir()]
     assert {p.name for p in inside} == {"skill.yaml", "SKILL.md"}
     assert len(inside) == len(set(inside)) == 1001
     assert not [p for p in opened if p.endswith(("instructions.md", "reference.md"))]
@@ -414,15 +415,19 @@ def test_listing_a_thousand_skills_reads_manifests_only(thousand: Path) -> None:
 def test_instructions_and_resources_are_read_only_when_asked(thousand: Path) -> None:
     pack = SkillPack.from_paths([thousand])
     native, standard = pack.get("skill-0010"), pack.get("skill-0011")
+    # Files are opened relative to their skill folder (see skillpack.paths.open_beneath): the folder, then
+    # the name inside it.
     assert files_opened_during(lambda: native.instructions()) == [
-        str(thousand / "skill-0010" / "instructions.md")
+        str(thousand / "skill-0010"),
+        "instructions.md",
     ]
-    assert files_opened_during(lambda: standard.instructions()) == [str(thousand / "skill-0011" / "SKILL.md")]
+    assert files_opened_during(lambda: standard.instructions()) == [str(thousand / "skill-0011"), "SKILL.md"]
     assert files_opened_during(lambda: native.instructions()) == []
     assert files_opened_during(native.resources) == []
     assert native.resources() == ("reference.md",)
     assert files_opened_during(lambda: native.read_resource("reference.md")) == [
-        str((thousand / "skill-0010" / "reference.md").resolve())
+        str(thousand / "skill-0010"),
+        "reference.md",
     ]
 
 
