@@ -10,7 +10,14 @@ Every install runs in three steps, so that a failure at any point leaves the pre
 3. *swap* — rename the old folder aside, rename the new one into place, write the lock (beside, then
    rename), and only then delete the old folders. A failure during the swap puts every old folder back.
 
-Nothing here runs anything a skill contains: files are copied as bytes.
+Steps 2 and 3 run under a file lock (``.skillpack-install.lock`` in the skills folder, taken with
+``filelock``), with ``skillpack.lock`` read again under it, so two installs at once never lose an entry;
+hidden folders a killed install left behind are cleared (or put back) when the lock is next taken.
+
+A cloned project is not trusted: a skills folder or lock that leads outside the project (or the user's
+home) through a symlink is refused, and only folders the lock records (or, with ``--force``, skill
+folders) are ever replaced or deleted — see ``_destination``. Nothing here runs anything a skill
+contains: files are copied as bytes.
 """
 
 from __future__ import annotations
@@ -18,22 +25,31 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from skillpack.archive import load_strictly, skill_files, tree_checksum
 from skillpack.errors import ManifestError, SkillpackError, UsageError
-from skillpack.lockfile import LOCK_NAME, Lock, LockEntry, read_lock, write_lock
+from skillpack.lockfile import LOCK_NAME, SKILL_NAME, Lock, LockEntry, read_lock, write_lock
 from skillpack.manifest import read_manifest
+from skillpack.paths import escapes_through_symlink, relative_path_problem, resolve_inside
 from skillpack.registry import SkillPack, SkillRoot, is_skill_folder, search_path, user_home
 from skillpack.skill import Skill
 from skillpack.sources import DEFAULT_GIT_TIMEOUT, Source, fetch, parse_source
 
-_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+#: The file lock that serialises installs, restores and uninstalls into one skills folder.
+INSTALL_LOCK_NAME = ".skillpack-install.lock"
+
+#: Seconds to wait for another install into the same folder before giving up.
+LOCK_WAIT = 600.0
+
+_LEFTOVER = re.compile(r"\.(incoming|previous)-(.+)-[0-9a-f]{8}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,18 +59,39 @@ class Target:
     skills_dir: Path
     lock_path: Path
     scope: Literal["project", "user"]
+    #: The folder every write must stay inside (the project, or the user's home); by default the lock's.
+    anchor: Path | None = None
 
     @classmethod
     def project(cls, cwd: Path | None = None) -> Target:
         """The project's ``./.skillpack/skills``, locked in ``./skillpack.lock``."""
         base = cwd or Path.cwd()
-        return cls(base / ".skillpack" / "skills", base / LOCK_NAME, "project")
+        return cls(base / ".skillpack" / "skills", base / LOCK_NAME, "project", base)
 
     @classmethod
     def user(cls) -> Target:
-        """The user's skill home (``$SKILLPACK_HOME``), locked in a ``skillpack.lock`` inside it."""
+        """The user's skill home (``$SKILLPACK_HOME``), locked in a ``skillpack.lock`` inside it.
+
+        A ``$SKILLPACK_HOME`` the user set is where they chose; the default ``~/.skillpack/skills`` must
+        not lead out of the home folder through a symlink.
+        """
         home = user_home()
-        return cls(home, home / LOCK_NAME, "user")
+        anchor = home if os.environ.get("SKILLPACK_HOME") else Path.home()
+        return cls(home, home / LOCK_NAME, "user", anchor)
+
+    @property
+    def root(self) -> Path:
+        return self.anchor if self.anchor is not None else self.lock_path.parent
+
+    def check(self) -> None:
+        """Raise ``SkillpackError`` when the skills folder or the lock leads outside ``root`` via a symlink."""
+        for path in (self.skills_dir, self.lock_path, self.skills_dir / INSTALL_LOCK_NAME):
+            if escapes_through_symlink(path, self.root):
+                raise SkillpackError(
+                    f"{path}: leads outside {self.root} through a symbolic link (to {os.path.realpath(path)})"
+                    " — skillpack writes only inside the project or home; replace the link with a real"
+                    " folder; nothing was changed"
+                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +122,16 @@ class _Staged:
 
 
 def _skill_folders(root: Path) -> list[Path]:
+    """Return the skill folder ``root`` is, or its sub-folders that are skills; symlinks are not followed."""
     if is_skill_folder(root):
         return [root]
     return sorted(
         entry
         for entry in root.iterdir()
-        if entry.is_dir() and not entry.name.startswith((".", "_")) and is_skill_folder(entry)
+        if not entry.name.startswith((".", "_"))
+        and not entry.is_symlink()  # a link may lead anywhere on this machine
+        and entry.is_dir()
+        and is_skill_folder(entry)
     )
 
 
@@ -103,25 +144,39 @@ def _stage(folder: Path, staging: Path) -> Skill:
         name = read_manifest(folder).data.get("name")
     except ManifestError as exc:
         raise SkillpackError(f"{exc} (the skill is invalid; nothing was installed)") from None
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not SKILL_NAME.fullmatch(name):
         load_strictly(folder)  # raises the precise schema error
         raise SkillpackError(f"{folder}: the skill has no usable name")
     target = staging / name
     if target.exists():
         raise SkillpackError(f"{folder}: two skills in this source are named {name!r} — rename one")
-    for item in skill_files(folder):
-        destination = target / item.relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        _copy_file(item.path, destination)
+    try:
+        _copy_skill(folder, target)
+    except OSError as exc:
+        raise _write_failed(exc, staging) from None
     try:
         return load_strictly(target)
     except SkillpackError as exc:
         raise SkillpackError(f"{exc}; nothing was installed") from None
 
 
-def _copy_file(source: Path, destination: Path) -> None:
-    shutil.copyfile(source, destination)
-    os.chmod(destination, 0o755 if os.stat(source).st_mode & 0o100 else 0o644)
+def _copy_skill(folder: Path, destination: Path) -> None:
+    """Copy the skill's files (``skill_files``: no links, no hidden files) into the new folder ``destination``."""
+    destination.mkdir()
+    for item in skill_files(folder):
+        copy = destination / item.relative
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(item.path, copy)
+        os.chmod(copy, 0o755 if item.executable else 0o644)
+
+
+def _write_failed(exc: OSError, where: Path) -> SkillpackError:
+    """Say in one line that writing failed (a full disk, a name too long ...) and that nothing changed."""
+    place = exc.filename or where
+    return SkillpackError(
+        f"{place}: cannot be written: {exc.strerror or exc} — free some space or fix the cause and retry;"
+        " nothing was changed"
+    )
 
 
 def _display_source(text: str, source: Source, target: Target) -> str:
@@ -199,7 +254,87 @@ def _check_requirements(staged: Sequence[Skill], target: Target) -> None:
         raise SkillpackError("conflicting requirements; nothing was installed: " + "; ".join(problems))
 
 
-# -- committing -------------------------------------------------------------------------------------------
+# -- the one place that writes and deletes -----------------------------------------------------------------
+
+
+@contextmanager
+def _exclusive(target: Target) -> Iterator[Lock]:
+    """Hold the target's file lock and yield its ``skillpack.lock``, read under the lock.
+
+    Every install, restore and uninstall into one skills folder runs inside this, so two at once never
+    work from the same old lock. The target is checked first: nothing is created through a symlink.
+    """
+    from filelock import FileLock, Timeout
+
+    target.check()
+    path = target.skills_dir / INSTALL_LOCK_NAME
+    try:
+        target.skills_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _write_failed(exc, target.skills_dir) from None
+    if path.is_symlink():
+        raise SkillpackError(f"{path}: is a symbolic link — delete it; nothing was changed")
+    held = FileLock(path, timeout=LOCK_WAIT)
+    try:
+        held.acquire()
+    except Timeout:
+        raise SkillpackError(
+            f"{path}: another skillpack install, restore or uninstall held this lock for over {LOCK_WAIT:g} s"
+            " — wait for it to finish and retry"
+        ) from None
+    except OSError as exc:
+        raise _write_failed(exc, path) from None
+    try:
+        _clear_leftovers(target)
+        yield read_lock(target.lock_path)
+    finally:
+        held.release()
+
+
+def _clear_leftovers(target: Target) -> None:
+    """Remove the hidden folders a killed install left, putting back an old folder that was set aside.
+
+    Only called under the file lock, so no other install is using them.
+    """
+    for entry in sorted(os.listdir(target.skills_dir)):
+        match = _LEFTOVER.fullmatch(entry)
+        path = target.skills_dir / entry
+        if match is None or path.is_symlink() or not path.is_dir():
+            continue
+        original = target.skills_dir / match.group(2)
+        if match.group(1) == "previous" and not os.path.lexists(original):
+            os.replace(path, original)  # killed mid-swap: the old folder was aside, the new one not yet in
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _destination(target: Target, name: str, lock: Lock, *, force: bool = False) -> Path:
+    """Return ``target.skills_dir/name`` once it is safe to create, replace or delete it.
+
+    Refused: a name that is not a skill name, anything that leads outside the target through a symlink,
+    a symlink or non-folder in its place, and an existing folder that ``skillpack.lock`` does not list
+    (with ``force``: one that holds no skill). Every write and delete of a skill folder asks this first.
+    """
+    if not SKILL_NAME.fullmatch(name):
+        raise SkillpackError(f"{name!r}: not a skill name; nothing was changed")
+    target.check()
+    path = target.skills_dir / name
+    if escapes_through_symlink(path, target.root) or path.is_symlink():
+        raise SkillpackError(
+            f"{path}: is a symbolic link — skillpack replaces only folders it installed; remove the link;"
+            " nothing was changed"
+        )
+    if not os.path.lexists(path):
+        return path
+    if not stat.S_ISDIR(os.lstat(path).st_mode):
+        raise SkillpackError(f"{path}: is not a folder — remove it; nothing was changed")
+    if lock.get(name) is None and not (force and is_skill_folder(path)):
+        hint = "remove it, or pass --force to replace it" if not force else "it holds no skill; remove it"
+        raise SkillpackError(
+            f"{path}: already exists and skillpack.lock does not list it (installed by hand?) — {hint};"
+            " nothing was changed"
+        )
+    return path
 
 
 def _replace(source: Path, destination: Path) -> None:
@@ -207,51 +342,46 @@ def _replace(source: Path, destination: Path) -> None:
 
 
 def _commit(
-    staged: Sequence[tuple[Path, str]], target: Target, lock: Lock, *, remove: Sequence[str] = ()
+    staged: Sequence[tuple[Path, Path]], target: Target, lock: Lock, *, remove: Sequence[Path] = ()
 ) -> None:
     """Move staged folders into place and write ``lock``, or leave everything as it was.
 
-    ``staged`` pairs a folder to install with its skill's name; ``remove`` names folders to delete.
+    ``staged`` pairs a folder to install with its destination and ``remove`` lists folders to delete,
+    each already checked by ``_destination``. A failure to write (a full disk) is one line.
     """
     token = uuid.uuid4().hex[:8]
-    target.skills_dir.mkdir(parents=True, exist_ok=True)
     incoming: list[tuple[Path, Path]] = []
     moved_aside: list[tuple[Path, Path]] = []  # (aside, destination)
     placed: list[Path] = []
     try:
-        for folder, name in staged:
-            beside = target.skills_dir / f".incoming-{name}-{token}"
-            shutil.copytree(folder, beside, copy_function=shutil.copyfile)
-            _copy_modes(folder, beside)
-            incoming.append((beside, target.skills_dir / name))
-        for name in remove:
-            destination = target.skills_dir / name
-            aside = target.skills_dir / f".previous-{name}-{token}"
+        for folder, destination in staged:
+            beside = destination.with_name(f".incoming-{destination.name}-{token}")
+            incoming.append((beside, destination))  # before copying: a partial copy is removed too
+            _copy_skill(folder, beside)
+        for destination in remove:
+            aside = destination.with_name(f".previous-{destination.name}-{token}")
             _replace(destination, aside)
             moved_aside.append((aside, destination))
         for beside, destination in incoming:
-            if destination.exists():
-                aside = target.skills_dir / f".previous-{destination.name}-{token}"
+            if os.path.lexists(destination):
+                aside = destination.with_name(f".previous-{destination.name}-{token}")
                 _replace(destination, aside)
                 moved_aside.append((aside, destination))
             _replace(beside, destination)
             placed.append(destination)
         write_lock(target.lock_path, lock)
-    except BaseException:
+    except BaseException as exc:
         for destination in reversed(placed):
             shutil.rmtree(destination, ignore_errors=True)
         for aside, destination in reversed(moved_aside):
             os.replace(aside, destination)
         for beside, _ in incoming:
             shutil.rmtree(beside, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _write_failed(exc, target.skills_dir) from None
         raise
     for aside, _ in moved_aside:
         shutil.rmtree(aside, ignore_errors=True)
-
-
-def _copy_modes(source: Path, copy: Path) -> None:
-    for item in skill_files(source):
-        os.chmod(copy / item.relative, 0o755 if item.executable else 0o644)
 
 
 # -- the three operations -----------------------------------------------------------------------------
@@ -271,7 +401,7 @@ def install(
     already in ``target`` that the lock does not list is only replaced with ``force``.
     """
     source = parse_source(source_text, cwd=cwd)
-    lock = read_lock(target.lock_path)
+    target.check()
     recorded = _display_source(source_text, source, target)
     with tempfile.TemporaryDirectory(prefix="skillpack-install-") as scratch_name:
         scratch = Path(scratch_name)
@@ -292,16 +422,12 @@ def install(
                 )
                 staged.append(_Staged(skill, entry))
         skills = [item.skill for item in staged]
-        for skill in skills:
-            existing = target.skills_dir / skill.name
-            if existing.exists() and lock.get(skill.name) is None and not force:
-                raise SkillpackError(
-                    f"{existing}: already exists and skillpack.lock does not list it (installed by hand?) —"
-                    " remove it, or pass --force to replace it; nothing was installed"
-                )
-        _check_requirements(skills, target)
-        changes = [_change(item, lock, target) for item in staged]
-        _commit([(s.folder, s.name) for s in skills], target, lock.with_entries([i.entry for i in staged]))
+        with _exclusive(target) as lock:
+            destinations = [_destination(target, s.name, lock, force=force) for s in skills]
+            _check_requirements(skills, target)
+            changes = [_change(item, lock, target) for item in staged]
+            entries = lock.with_entries([i.entry for i in staged])
+            _commit([(s.folder, d) for s, d in zip(skills, destinations, strict=True)], target, entries)
     return changes
 
 
@@ -323,40 +449,39 @@ def restore(*, target: Target, timeout: float = DEFAULT_GIT_TIMEOUT) -> list[Cha
     recorded source (git sources at the recorded commit). A source whose content no longer matches the
     lock is refused, and nothing is changed.
     """
-    lock = read_lock(target.lock_path)
-    if not lock.entries:
+    target.check()
+    if not read_lock(target.lock_path).entries:
         raise UsageError(
             f"{target.lock_path}: no skills to restore (no lock file, or an empty one) —"
             " install one with `skillpack install SOURCE`"
         )
+    with _exclusive(target) as lock:
+        return _restore(target, lock, timeout=timeout)
+
+
+def _restore(target: Target, lock: Lock, *, timeout: float) -> list[Change]:
     changes: list[Change] = []
-    pending: list[LockEntry] = []
+    pending: list[tuple[LockEntry, Path]] = []
     for entry in lock.entries:
-        destination = target.skills_dir / entry.name
+        destination = _destination(target, entry.name, lock)
         if destination.is_dir() and _checksum_or_none(destination) == entry.checksum:
             changes.append(Change(entry.name, "unchanged", entry.version, entry.version, entry.source))
         else:
-            pending.append(entry)
+            pending.append((entry, destination))
     if not pending:
         return changes
     base = target.lock_path.parent
     with tempfile.TemporaryDirectory(prefix="skillpack-restore-") as scratch_name:
         scratch = Path(scratch_name)
-        staged: list[tuple[Path, str]] = []
-        for index, entry in enumerate(pending):
+        staged: list[tuple[Path, Path]] = []
+        for index, (entry, destination) in enumerate(pending):
             source = parse_source(entry.source, cwd=base)
             fetch_dir = scratch / f"fetch-{index}"
             staging = scratch / f"staged-{index}"
             fetch_dir.mkdir()
             staging.mkdir()
             with fetch(source, fetch_dir, commit=entry.resolved, timeout=timeout) as (root, _commit_id):
-                folder = root / entry.path if entry.path else root
-                if not is_skill_folder(folder):
-                    raise SkillpackError(
-                        f"{entry.name}: {entry.source} no longer holds the skill at {entry.path or '.'!r};"
-                        " nothing was restored"
-                    )
-                skill = _stage(folder, staging)
+                skill = _stage(_locked_folder(entry, root), staging)
             checksum = tree_checksum(skill.folder)
             if skill.name != entry.name or checksum != entry.checksum:
                 raise SkillpackError(
@@ -364,19 +489,33 @@ def restore(*, target: Target, timeout: float = DEFAULT_GIT_TIMEOUT) -> list[Cha
                     f" lock says {entry.checksum[:19]}…) — if the change is wanted, run"
                     f" `skillpack install {entry.source}` to lock it; nothing was restored"
                 )
-            staged.append((skill.folder, entry.name))
-            existed = (target.skills_dir / entry.name).exists()
-            changes.append(
-                Change(
-                    entry.name,
-                    "updated" if existed else "installed",
-                    entry.version,
-                    entry.version,
-                    entry.source,
-                )
-            )
+            staged.append((skill.folder, destination))
+            action: Literal["updated", "installed"] = "updated" if destination.exists() else "installed"
+            changes.append(Change(entry.name, action, entry.version, entry.version, entry.source))
         _commit(staged, target, lock)
     return sorted(changes, key=lambda c: c.name)
+
+
+def _locked_folder(entry: LockEntry, root: Path) -> Path:
+    """Return the folder of ``root`` that ``entry.path`` names, refusing one outside ``root``."""
+    if not entry.path:
+        folder = root
+    else:
+        # read_lock already refuses such a path; a lock built in code is checked here too.
+        problem = relative_path_problem(entry.path)
+        inside = resolve_inside(root, entry.path) if problem is None else None
+        if inside is None or escapes_through_symlink(root / entry.path, root):
+            raise SkillpackError(
+                f"{entry.name}: path {entry.path!r} {problem or 'leads outside the source'} — the lock is"
+                " damaged or hostile; restore it from version control; nothing was restored"
+            )
+        folder = root / entry.path
+    if not is_skill_folder(folder) or folder.is_symlink():
+        raise SkillpackError(
+            f"{entry.name}: {entry.source} no longer holds the skill at {entry.path or '.'!r};"
+            " nothing was restored"
+        )
+    return folder
 
 
 def _checksum_or_none(folder: Path) -> str | None:
@@ -388,21 +527,22 @@ def _checksum_or_none(folder: Path) -> str | None:
 
 def uninstall(name: str, *, target: Target) -> Change:
     """Remove the skill ``name`` from ``target`` and its lock; refuse while another skill requires it."""
-    lock = read_lock(target.lock_path)
-    entry = lock.get(name)
-    if entry is None:
-        listed = ", ".join(lock.names) or "none"
-        raise UsageError(
-            f"{name!r} is not in {target.lock_path} (installed there: {listed}) — uninstall removes only"
-            " skills `skillpack install` put there"
-        )
-    visible = _universe(target, [], removed=[name])
-    dependants = sorted(s.name for s in visible.values() if any(r.name == name for r in s.requires))
-    if dependants:
-        raise SkillpackError(
-            f"{', '.join(dependants)} {'requires' if len(dependants) == 1 else 'require'} {name} —"
-            " uninstall them first; nothing was removed"
-        )
-    present = (target.skills_dir / name).exists()
-    _commit([], target, lock.without(name), remove=[name] if present else [])
+    with _exclusive(target) as lock:
+        entry = lock.get(name)
+        if entry is None:
+            listed = ", ".join(lock.names) or "none"
+            raise UsageError(
+                f"{name!r} is not in {target.lock_path} (installed there: {listed}) — uninstall removes only"
+                " skills `skillpack install` put there"
+            )
+        destination = _destination(target, name, lock)
+        visible = _universe(target, [], removed=[name])
+        dependants = sorted(s.name for s in visible.values() if any(r.name == name for r in s.requires))
+        if dependants:
+            raise SkillpackError(
+                f"{', '.join(dependants)} {'requires' if len(dependants) == 1 else 'require'} {name} —"
+                " uninstall them first; nothing was removed"
+            )
+        present = os.path.lexists(destination)
+        _commit([], target, lock.without(name), remove=[destination] if present else [])
     return Change(name, "uninstalled", entry.version)

@@ -18,16 +18,22 @@ the user's skill home (``$SKILLPACK_HOME/skillpack.lock``). Writes go to a file 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from skillpack.bundled import load_schema
 from skillpack.cache import write_atomic
 from skillpack.errors import SkillpackError
+from skillpack.paths import relative_path_problem
 
 LOCK_NAME = "skillpack.lock"
 LOCK_VERSION = 1
 MAX_LOCK_BYTES = 4 * 1024 * 1024
+
+#: A skill name, matched with ``fullmatch`` (a pattern ending in "$" would accept a final newline).
+SKILL_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+_FIX = "restore it from version control, or delete it and reinstall"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +95,7 @@ def read_lock(path: Path) -> Lock:
             f"{path}: not valid JSON ({exc}) — restore it from version control, or delete it and reinstall"
         ) from None
     _check_version(path, data)
+    _check_paths(path, data)
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 
@@ -99,11 +106,27 @@ def read_lock(path: Path) -> Lock:
             " reinstall"
         )
     entries = [LockEntry(**item) for item in data["skills"]]
+    for entry in entries:
+        if not SKILL_NAME.fullmatch(entry.name):  # the schema's "$" lets a final newline through
+            raise SkillpackError(f"{path}: {entry.name!r} is not a skill name — {_FIX}")
     names = [entry.name for entry in entries]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise SkillpackError(f"{path}: {duplicates[0]!r} is listed twice — keep one entry per skill")
     return Lock(tuple(sorted(entries, key=lambda e: e.name)))
+
+
+def _check_paths(path: Path, data: object) -> None:
+    """Refuse an entry whose ``path`` is absolute or climbs out of its source, in words rather than regex."""
+    items = data.get("skills") if isinstance(data, dict) else None
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        where = item.get("path") if isinstance(item, dict) else None
+        problem = relative_path_problem(where) if isinstance(where, str) and where else None
+        if problem is not None:
+            raise SkillpackError(
+                f"{path}: $.skills[{index}].path: {where!r} {problem}; a skill's path must stay inside its"
+                f" source — {_FIX}"
+            )
 
 
 def _check_version(path: Path, data: object) -> None:

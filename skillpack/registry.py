@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from skillpack.bundled import skills_dir
 from skillpack.errors import ManifestError, SkillNotFoundError, UsageError
 from skillpack.manifest import AGENT_SKILLS_MANIFEST, NATIVE_MANIFEST, is_manifest_entry, read_manifest
+from skillpack.paths import escapes_through_symlink
 from skillpack.problems import Problem
 from skillpack.running import run as _run
 from skillpack.selection import select as _select
@@ -46,6 +47,8 @@ class SkillRoot:
     path: Path
     source: str
     explicit: bool = False
+    #: A folder the root must not leave through a symlink (the project, or the home folder), if any.
+    anchor: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +75,10 @@ def search_path(
     roots = [SkillRoot(Path(p), "path", explicit=True) for p in paths]
     if include_defaults:
         base = cwd or Path.cwd()
-        roots += [SkillRoot(base / rel, "project") for rel in PROJECT_DIRS]
-        roots.append(SkillRoot(user_home(), "user"))
+        # A cloned project may make these symlinks to anywhere; they are loaded only while they stay inside.
+        roots += [SkillRoot(base / rel, "project", anchor=base) for rel in PROJECT_DIRS]
+        home_anchor = None if os.environ.get("SKILLPACK_HOME") else Path.home()
+        roots.append(SkillRoot(user_home(), "user", anchor=home_anchor))
         roots += package_roots()
         from skillpack.plugins import source_folders
 
@@ -194,6 +199,9 @@ class SkillPack:
             if where in scanned:
                 continue
             scanned.add(where)
+            if root.anchor is not None and escapes_through_symlink(root.path, root.anchor):
+                problems.append(_leaves(root, where))
+                continue
             store = _manifest_store(where, salt) if salt is not None else None
             found, found_problems = _scan(root, where, strict=strict, store=store)
             if store is not None:
@@ -339,6 +347,17 @@ def _identity(path: Path) -> Path:
         return Path(os.path.realpath(path))  # Path.resolve without its extra stat (this runs per skill)
     except (OSError, ValueError):
         return path.absolute()
+
+
+def _leaves(root: SkillRoot, where: Path) -> Problem:
+    return Problem(
+        f"{root.path}/",
+        "folder",
+        f"leads outside {root.anchor} through a symbolic link (to {where}); its skills are not loaded",
+        "replace the link with a real folder, or pass the folder it points to with --path if you trust it",
+        code="outside-project",
+        fatal=True,
+    )
 
 
 def _unreadable(folder: Path, exc: OSError) -> Problem:

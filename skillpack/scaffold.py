@@ -12,6 +12,7 @@ import yaml
 
 from skillpack.errors import SkillpackError, UsageError
 from skillpack.manifest import AGENT_SKILLS_MANIFEST, DEFAULT_INSTRUCTIONS, NATIVE_MANIFEST, RawManifest
+from skillpack.paths import escapes_through_symlink
 from skillpack.validation import content_problems
 
 Form = Literal["native", "agent-skills"]
@@ -43,12 +44,14 @@ def create_skill(
     *,
     form: Form = "native",
     description: str | None = None,
+    within: Path | None = None,
 ) -> Path:
     """Create ``parent/name`` holding a scaffold skill, all at once, and return its folder.
 
     The manifest is checked against the schema (as ``validate --strict`` checks it) before anything
     is written: an invalid ``name`` or ``description`` is a ``UsageError``. The folder is written
     beside its destination and renamed into place, so an interrupted call leaves nothing half-written.
+    With ``within`` (the project), a ``parent`` inside it that leads out through a symlink is refused.
     """
     manifest: dict[str, Any] = {
         "name": name,
@@ -66,6 +69,11 @@ def create_skill(
         manifest["instructions"] = DEFAULT_INSTRUCTIONS
     _check(manifest, name, form)
     target = parent / name
+    if within is not None and escapes_through_symlink(target, within):
+        raise SkillpackError(
+            f"{parent}: leads outside {within} through a symbolic link (to {os.path.realpath(parent)}) —"
+            " replace the link with a real folder, or give the real place with --dir; nothing was written"
+        )
     if target.exists():
         raise SkillpackError(f"{target} already exists — choose another name or remove it first")
     body = _INSTRUCTIONS.format(title=name.replace("-", " ").capitalize())

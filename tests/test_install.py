@@ -14,7 +14,7 @@ from conftest import MakeSkill
 from skillpack import install as install_module
 from skillpack.archive import pack_skill, tree_checksum
 from skillpack.errors import SkillpackError, UsageError
-from skillpack.install import Target, install, restore, uninstall
+from skillpack.install import INSTALL_LOCK_NAME, Target, install, restore, uninstall
 from skillpack.lockfile import read_lock
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="the git program is not installed")
@@ -29,6 +29,13 @@ def project(skill_home: Path) -> Path:
 @pytest.fixture
 def target(project: Path) -> Target:
     return Target.project(project)
+
+
+def _installed(target: Target) -> list[str]:
+    """The names of the entries in the skills folder that are not hidden (skills, or stray files)."""
+    if not target.skills_dir.exists():
+        return []
+    return sorted(p.name for p in target.skills_dir.iterdir() if not p.name.startswith("."))
 
 
 def _state(folder: Path) -> dict[str, bytes]:
@@ -60,7 +67,8 @@ def test_install_folder_writes_skill_and_lock(tmp_path: Path, make_skill: MakeSk
             }
         ],
     }
-    assert not [p for p in target.skills_dir.iterdir() if p.name.startswith(".")]
+    # No staging folder is left; the only hidden entry is the file lock that serialises installs.
+    assert [p.name for p in target.skills_dir.iterdir() if p.name.startswith(".")] == [INSTALL_LOCK_NAME]
 
 
 def test_source_inside_the_project_is_recorded_relative(
@@ -118,7 +126,7 @@ def test_invalid_skill_is_refused_and_nothing_written(
     source = make_skill(tmp_path / "v", "bad-tool", version="1.0.0", fields={"version": "one"})
     with pytest.raises(SkillpackError, match=r"\$\.version.*nothing was installed"):
         install(str(source), target=target)
-    assert not target.skills_dir.exists()
+    assert _installed(target) == [] and not target.lock_path.exists()
     assert not target.lock_path.exists()
 
 
@@ -155,7 +163,7 @@ def test_missing_requirement_is_a_conflict(tmp_path: Path, make_skill: MakeSkill
     source = make_skill(tmp_path / "v", "needs-base", version="1.0.0", requires=["base-tool >=1.0"])
     with pytest.raises(SkillpackError, match=r"needs-base requires base-tool >=1\.0, which is not installed"):
         install(str(source), target=target)
-    assert not target.skills_dir.exists()
+    assert _installed(target) == [] and not target.lock_path.exists()
 
 
 def test_version_range_is_checked(tmp_path: Path, make_skill: MakeSkill, target: Target) -> None:
@@ -273,7 +281,7 @@ def test_failure_mid_swap_leaves_the_previous_state(
         real(source, destination)
 
     monkeypatch.setattr(install_module, "_replace", flaky)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(SkillpackError, match=r"No space left on device .* nothing was changed"):
         install(str(library), target=target)
     assert len(calls) == 3
     assert (_state(target.skills_dir), target.lock_path.read_bytes()) == before
@@ -301,19 +309,19 @@ def test_failure_while_copying_writes_nothing(
 ) -> None:
     source = make_skill(tmp_path / "v", "iota-tool", version="1.0.0")
     calls = 0
-    real = install_module._copy_file
+    real = shutil.copyfile
 
-    def flaky(a: Path, b: Path) -> None:
+    def flaky(a: Path, b: Path) -> Path:
         nonlocal calls
         calls += 1
         if calls == 2:
             raise OSError(5, "Input/output error")
-        real(a, b)
+        return real(a, b)
 
-    monkeypatch.setattr(install_module, "_copy_file", flaky)
-    with pytest.raises(OSError, match="Input/output error"):
+    monkeypatch.setattr(install_module.shutil, "copyfile", flaky)
+    with pytest.raises(SkillpackError, match="Input/output error"):
         install(str(source), target=target)
-    assert not target.skills_dir.exists() and not target.lock_path.exists()
+    assert _installed(target) == [] and not target.lock_path.exists()
 
 
 # -- never running a skill's code --------------------------------------------------------------------------

@@ -169,3 +169,24 @@ def test_an_unreadable_lock_is_one_line(lock_path: Path) -> None:
     with pytest.raises(SkillpackError) as caught:
         read_lock(lock_path)
     assert str(caught.value).startswith(f"{lock_path}: cannot be read: ")
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [("../victim/keeper", "climbs out of the folder"), ("/home/me/keeper", "is an absolute path")],
+)
+def test_an_entry_path_outside_its_source_is_refused(lock_path: Path, path: str, reason: str) -> None:
+    _write(lock_path, {"lockfile-version": LOCK_VERSION, "skills": [_entry("keeper", path=path)]})
+    with pytest.raises(SkillpackError) as caught:
+        read_lock(lock_path)
+    assert str(caught.value) == (
+        f"{lock_path}: $.skills[0].path: {path!r} {reason} with '..'; a skill's path must stay inside its source{FIX}"
+        if reason.startswith("climbs")
+        else f"{lock_path}: $.skills[0].path: {path!r} {reason}; a skill's path must stay inside its source{FIX}"
+    )
+
+
+def test_a_name_with_a_final_newline_is_refused(lock_path: Path) -> None:
+    _write(lock_path, {"lockfile-version": LOCK_VERSION, "skills": [_entry("abc\n")]})
+    with pytest.raises(SkillpackError, match="is not a skill name"):
+        read_lock(lock_path)

@@ -35,7 +35,8 @@ def new(name: str, form: str, parent: Path, description: str | None) -> None:
     """Create a new skill folder NAME that passes `skillpack validate --strict`.
 
     NAME and --description are checked first: when either would fail validation, the command exits 2
-    with the reason and writes nothing.
+    with the reason and writes nothing. A --dir inside the current folder that leads out of it through a
+    symbolic link (a cloned project's `.skillpack -> ../elsewhere`) is refused.
 
     \b
     Example:
@@ -43,7 +44,11 @@ def new(name: str, form: str, parent: Path, description: str | None) -> None:
       skillpack new release-notes --form agent-skills --dir ./skills
     """
     folder = create_skill(
-        parent, name, form="native" if form == "native" else "agent-skills", description=description
+        parent,
+        name,
+        form="native" if form == "native" else "agent-skills",
+        description=description,
+        within=Path.cwd(),
     )
     click.echo(f"created {folder}")
     click.echo(
