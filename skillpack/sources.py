@@ -18,6 +18,7 @@ from typing import Literal
 
 from skillpack.archive import ARCHIVE_SUFFIX, unpack_archive
 from skillpack.errors import SkillpackError, UsageError
+from skillpack.paths import relative_path_problem, resolve_inside
 
 SourceKind = Literal["folder", "archive", "git"]
 
@@ -81,15 +82,42 @@ def parse_source(text: str, *, cwd: Path | None = None) -> Source:
                 f"{text}: unknown fragment #{fragment} — the only one understood is #subdirectory=PATH"
             )
         subdirectory = value.strip("/")
-        if ".." in subdirectory.split("/"):
-            raise UsageError(f"{text}: #subdirectory must be a relative path inside the repository")
-    ref = ""
-    at = url.rfind("@")
-    if at > url.rfind("/") and at > url.rfind(":"):
-        url, ref = url[:at], url[at + 1 :]
-    if url.startswith("-") or ref.startswith("-") or not url:
+        problem = relative_path_problem(subdirectory)
+        if problem is not None:
+            raise UsageError(
+                f"{text}: #subdirectory={value} {problem} — give a relative path inside the repository"
+            )
+    url, ref = _split_ref(url)
+    if url.startswith("-") or not url or (ref is not None and (not ref or ref.startswith("-"))):
         raise UsageError(f"{text}: not a usable git URL or ref")
-    return Source("git", url, ref, subdirectory)
+    return Source("git", url, ref or "", subdirectory)
+
+
+def _split_ref(url: str) -> tuple[str, str | None]:
+    """Split ``URL@REF`` into the URL and the ref, which may hold ``/`` (``@release/1.2``).
+
+    The ``@`` of a ref comes after the host: after ``scheme://user@host`` or the ``user@host:`` of the scp
+    form. A repository path that itself holds ``@`` is read up to ``.git@`` when it has one, and a path
+    ending in ``.git`` has no ref. The ref is None when there is no ``@`` at all.
+    """
+    if (match := _URL.match(url)) is not None:
+        authority_end = url.find("/", match.end())
+        start = len(url) if authority_end == -1 else authority_end
+    elif (match := _SCP.match(url)) is not None:
+        start = match.end()
+    else:
+        start = 0
+    path = url[start:]
+    at = path.find(".git@")
+    if at != -1:
+        at += len(".git")
+    elif path.endswith(".git"):
+        return url, None
+    else:
+        at = path.rfind("@")
+    if at == -1:
+        return url, None
+    return url[: start + at], path[at + 1 :]
 
 
 @contextmanager
@@ -113,16 +141,58 @@ def _clone(source: Source, into: Path, *, commit: str, timeout: float) -> tuple[
     _git(["clone", "--quiet", "--no-checkout", "--", source.location, str(into)], cwd=None, timeout=timeout)
     wanted = commit or source.ref or "HEAD"
     try:
-        _git(["checkout", "--quiet", "--detach", wanted, "--"], cwd=into, timeout=timeout)
+        found = _resolve(wanted, into, timeout=timeout)
+        _git(["checkout", "--quiet", "--detach", found, "--"], cwd=into, timeout=timeout)
     except SkillpackError as exc:
         raise SkillpackError(f"{source.location}: cannot check out {wanted!r}: {exc}") from None
     resolved = _git(["rev-parse", "HEAD"], cwd=into, timeout=timeout)
+    _refuse_outward_links(into, f"{source.location}@{wanted}")
     root = into / source.subdirectory if source.subdirectory else into
+    if source.subdirectory and (resolve_inside(into, source.subdirectory) is None or root.is_symlink()):
+        raise SkillpackError(
+            f"{source.location}@{wanted}: #subdirectory={source.subdirectory} is a symbolic link or leads"
+            " outside the repository — point it at a real folder; nothing was installed"
+        )
     if not root.is_dir():
         raise SkillpackError(
             f"{source.location}@{wanted}: no folder {source.subdirectory!r} in the repository"
         )
     return root, resolved
+
+
+def _resolve(ref: str, clone: Path, *, timeout: float) -> str:
+    """Return the commit ``ref`` names in ``clone``: a commit, a tag, or a branch of the cloned remote.
+
+    A clone has local branches only for the default branch; ``release/1.2`` is found as
+    ``origin/release/1.2``, where ``git checkout`` alone would try to create a branch for it.
+    """
+    for candidate in (ref, f"origin/{ref}"):
+        try:
+            return _git(
+                ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{candidate}^{{commit}}"],
+                cwd=clone,
+                timeout=timeout,
+            )
+        except SkillpackError:
+            continue
+    return ref  # let checkout say what is wrong with it
+
+
+def _refuse_outward_links(clone: Path, display: str) -> None:
+    """Refuse a checkout holding a symlink that leads outside it, as an archive holding one is refused.
+
+    Links that stay inside are left to the skill checks (``skill_files`` refuses any link in a skill).
+    """
+    for directory, subdirs, files in os.walk(clone):
+        subdirs[:] = [d for d in subdirs if not (directory == str(clone) and d == ".git")]
+        for name in [*subdirs, *files]:
+            path = Path(directory, name)
+            if path.is_symlink() and resolve_inside(clone, path.relative_to(clone).as_posix()) is None:
+                relative = path.relative_to(clone).as_posix()
+                raise SkillpackError(
+                    f"{display}: {relative} is a symbolic link that leads outside the repository (to"
+                    f" {os.readlink(path)}) — refusing to install from it; nothing was installed"
+                )
 
 
 def _git(arguments: Sequence[str], *, cwd: Path | None, timeout: float) -> str:
