@@ -28,6 +28,7 @@ from typing import BinaryIO
 
 from skillpack.errors import ManifestError, SkillpackError, UsageError
 from skillpack.manifest import AGENT_SKILLS_MANIFEST, NATIVE_MANIFEST
+from skillpack.paths import relative_path_problem
 from skillpack.skill import Skill
 
 ARCHIVE_SUFFIX = ".skill"
@@ -43,7 +44,6 @@ _COMPRESS_LEVEL = 9
 _CHUNK = 64 * 1024
 _SKIPPED_DIRS = frozenset({"__pycache__"})
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
-_DRIVE = re.compile(r"^[A-Za-z]:")
 _FILE_TYPES = {
     stat.S_IFLNK: "a symbolic link",
     stat.S_IFCHR: "a character device",
@@ -114,6 +114,13 @@ def skill_files(folder: Path) -> list[SkillFile]:
                 )
             total += info.st_size
             relative = path.relative_to(folder).as_posix()
+            problem = relative_path_problem(relative)
+            if problem is not None:
+                # What unpacking refuses must be refused here, before it is packed or installed.
+                raise SkillpackError(
+                    f"{folder.name}/{relative!r}: the file name {problem}, which an archive cannot carry"
+                    " — rename it"
+                )
             found.append(SkillFile(relative, path, bool(info.st_mode & stat.S_IXUSR)))
             if len(found) > MAX_FILES:
                 raise SkillpackError(
@@ -342,15 +349,9 @@ def _plan(handle: zipfile.ZipFile, display: str) -> tuple[str, list[_Member], di
 def _check_name(display: str, name: str) -> None:
     if not name or "\x00" in name:
         raise _refuse(display, name, "has an empty or NUL-containing name")
-    if name.startswith("/") or _DRIVE.match(name):
-        raise _refuse(display, name, "is an absolute path")
-    if "\\" in name:
-        raise _refuse(display, name, "contains a backslash (a Windows path separator)")
-    parts = name.rstrip("/").split("/")
-    if ".." in parts:
-        raise _refuse(display, name, "climbs out of the folder with '..'")
-    if any(part in ("", ".") for part in parts):
-        raise _refuse(display, name, "has an empty or '.' path component")
+    problem = relative_path_problem(name[:-1] if name.endswith("/") else name)
+    if problem is not None:
+        raise _refuse(display, name, problem)
 
 
 def _layout(display: str, files: list[zipfile.ZipInfo]) -> tuple[str, list[_Member]]:
