@@ -8,7 +8,8 @@ sorted, timestamps fixed at 1980-01-01, permissions normalised to 0644 (0755 whe
 executable) and the compression level fixed.
 
 Unpacking checks the whole archive before writing a byte: absolute paths, ``..``, backslashes,
-symlinks, device files, encrypted entries, duplicate names, too many files or too many uncompressed
+control characters or line separators in names, over-long names (``paths.relative_path_problem``, which
+packing applies too, so that ``pack`` never writes what ``install`` refuses), symlinks, device files, encrypted entries, duplicate names, too many files or too many uncompressed
 bytes (zip bombs) and checksum mismatches are refused with ``SkillpackError``. Contents are hashed in a
 first pass that writes nothing, and written in a second pass that hashes again, so an archive that
 changes underneath is caught too.

@@ -44,7 +44,11 @@ def _echo(changes: list[Change], output_format: str, target: Target) -> None:
 @click.command(name="install")
 @click.argument("source", required=False)
 @_USER
-@click.option("--force", is_flag=True, help="Replace a skill folder that the lock does not list.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace a skill folder that the lock does not list (never a non-skill folder).",
+)
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),
@@ -62,7 +66,9 @@ def install_(source: str | None, user: bool, force: bool, timeout: float, output
     skillpack.lock. Each skill is validated strictly and its `requires` checked (PEP 440 version ranges)
     before anything is written; archives with unsafe entries or wrong checksums are refused. Without
     SOURCE, every skill in the lock is verified against its checksum and re-fetched when it differs.
-    Nothing a skill contains is ever run.
+    Nothing a skill contains is ever run. Installs into one folder run one at a time (a file lock); a
+    skills folder or lock that leads outside the project (or home) through a symlink is refused, as is a
+    git checkout holding a symlink that leads outside it. REF may contain '/' (@release/1.2).
 
     \b
     Example:
@@ -85,7 +91,8 @@ def install_(source: str | None, user: bool, force: bool, timeout: float, output
 def uninstall_(name: str, user: bool, output_format: str) -> None:
     """Remove the installed skill NAME and its entry in skillpack.lock.
 
-    Refused while another installed skill requires it.
+    Refused while another installed skill requires it, and when its folder is a symlink or the skills
+    folder leads outside the project (or home) through one.
 
     \b
     Example:
