@@ -171,10 +171,13 @@ def _copy_skill(folder: Path, destination: Path) -> None:
 
 
 def _write_failed(exc: OSError, where: Path) -> SkillpackError:
-    """Say in one line that writing failed (a full disk, a name too long ...) and that nothing changed."""
-    place = exc.filename or where
+    """Say in one line that writing into ``where`` failed (a full disk, a name too long ...), nothing changed.
+
+    ``where`` is the folder being written, not the file the error names: that is a hidden copy already
+    removed, or the source file that was being copied.
+    """
     return SkillpackError(
-        f"{place}: cannot be written: {exc.strerror or exc} — free some space or fix the cause and retry;"
+        f"{where}: cannot be written: {exc.strerror or exc} — free some space or fix the cause and retry;"
         " nothing was changed"
     )
 

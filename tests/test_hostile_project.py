@@ -493,3 +493,14 @@ def test_usage_errors_stay_usage_errors() -> None:
     # A bad #subdirectory is the caller's mistake (exit 2), checked before anything is fetched.
     with pytest.raises(UsageError, match="climbs out"):
         install("git+https://example.invalid/r.git#subdirectory=../up", target=Target.project(Path.cwd()))
+
+
+def test_a_folder_of_skills_never_follows_a_symlinked_sub_folder(
+    project: Path, outside_skill: Path, make_skill: MakeSkill
+) -> None:
+    library = project / "vendor" / "library"
+    make_skill(library, "honest-skill", version="1.0.0")
+    (library / "victim-skill").symlink_to(outside_skill)
+    changes = install(str(library), target=Target.project(project))
+    assert [change.name for change in changes] == ["honest-skill"]
+    assert not (project / ".skillpack" / "skills" / "victim-skill").exists()
