@@ -297,18 +297,29 @@ def _exclusive(target: Target) -> Iterator[Lock]:
 def _clear_leftovers(target: Target) -> None:
     """Remove the hidden folders a killed install left, putting back an old folder that was set aside.
 
-    Only called under the file lock, so no other install is using them.
+    Only called under the file lock, so no other install is using them. Best effort: what cannot be
+    cleared stays hidden, and the next install tries again.
     """
     for entry in sorted(os.listdir(target.skills_dir)):
         match = _LEFTOVER.fullmatch(entry)
         path = target.skills_dir / entry
-        if match is None or path.is_symlink() or not path.is_dir():
+        if (
+            match is None
+            or not SKILL_NAME.fullmatch(match.group(2))
+            or path.is_symlink()
+            or not path.is_dir()
+        ):
             continue
         original = target.skills_dir / match.group(2)
-        if match.group(1) == "previous" and not os.path.lexists(original):
-            os.replace(path, original)  # killed mid-swap: the old folder was aside, the new one not yet in
-        else:
-            shutil.rmtree(path, ignore_errors=True)
+        try:
+            if match.group(1) == "previous" and not os.path.lexists(original):
+                os.replace(
+                    path, original
+                )  # killed mid-swap: the old folder was aside, the new one not yet in
+            else:
+                shutil.rmtree(path)
+        except OSError:
+            continue
 
 
 def _destination(target: Target, name: str, lock: Lock, *, force: bool = False) -> Path:

@@ -85,7 +85,7 @@ def parse_source(text: str, *, cwd: Path | None = None) -> Source:
         problem = relative_path_problem(subdirectory)
         if problem is not None:
             raise UsageError(
-                f"{text}: #subdirectory={value} {problem} — give a relative path inside the repository"
+                f"{text!r}: #subdirectory={value!r} {problem} — give a relative path inside the repository"
             )
     url, ref = _split_ref(url)
     if url.startswith("-") or not url or (ref is not None and (not ref or ref.startswith("-"))):
@@ -190,8 +190,8 @@ def _refuse_outward_links(clone: Path, display: str) -> None:
             if path.is_symlink() and resolve_inside(clone, path.relative_to(clone).as_posix()) is None:
                 relative = path.relative_to(clone).as_posix()
                 raise SkillpackError(
-                    f"{display}: {relative} is a symbolic link that leads outside the repository (to"
-                    f" {os.readlink(path)}) — refusing to install from it; nothing was installed"
+                    f"{display}: {relative!r} is a symbolic link that leads outside the repository (to"
+                    f" {os.readlink(path)!r}) — refusing to install from it; nothing was installed"
                 )
 
 

@@ -274,7 +274,7 @@ def test_git_symlink_leading_outside_the_clone_is_refused(
     _git(repo, "add", ".")
     _git(repo, "commit", "--quiet", "-m", "hostile")
     with pytest.raises(
-        SkillpackError, match="victim-skill is a symbolic link that leads outside the repository"
+        SkillpackError, match="'victim-skill' is a symbolic link that leads outside the repository"
     ):
         install(f"git+{repo.as_uri()}{fragment}", target=Target.project(project))
     assert not (project / ".skillpack").exists() and not (project / "skillpack.lock").exists()

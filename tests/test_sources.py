@@ -59,6 +59,30 @@ def test_fetch_a_folder_and_an_archive(tmp_path: Path, make_skill: MakeSkill) ->
             "skills/x",
         ),
         ("git+file:///srv/repo", "git", "file:///srv/repo", "", ""),
+        # Refs may hold "/": the "@" of a ref is the one after the host (issue 11, item 12).
+        (
+            "git+https://example.com/acme/skills.git@release/1.2",
+            "git",
+            "https://example.com/acme/skills.git",
+            "release/1.2",
+            "",
+        ),
+        (
+            "https://example.com/acme/skills@feature/a/b#subdirectory=s",
+            "git",
+            "https://example.com/acme/skills",
+            "feature/a/b",
+            "s",
+        ),
+        ("ssh://git@host:22/r.git@release/2", "git", "ssh://git@host:22/r.git", "release/2", ""),
+        (
+            "git@github.com:acme/skills.git@release/1.2",
+            "git",
+            "git@github.com:acme/skills.git",
+            "release/1.2",
+            "",
+        ),
+        ("https://user@example.com/@scope/r.git", "git", "https://user@example.com/@scope/r.git", "", ""),
     ],
 )
 def test_parse_git_sources(text: str, kind: str, location: str, ref: str, subdirectory: str) -> None:
@@ -76,6 +100,8 @@ def test_parse_git_sources(text: str, kind: str, location: str, ref: str, subdir
     [
         ("git+-oProxyCommand=evil@main", "not a usable git URL"),
         ("git+https://h/r.git@-x", "not a usable git URL"),
+        ("git+https://h/r.git@", "not a usable git URL"),
+        ("git+https://h/r#subdirectory=a\nb", r"#subdirectory='a\\nb' contains .* U\+000A"),
         ("git+https://h/r.git#subdirectory=../up", "climbs out of the folder"),
         ("git+https://h/r.git#egg=x", "unknown fragment"),
         ("ext::sh -c touch% /tmp/pwned", "no such file or folder"),
