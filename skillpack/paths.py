@@ -36,6 +36,11 @@ _MAX_LINKS = 40
 _LINE_BREAKS = frozenset("\u2028\u2029")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
+# open_beneath needs openat(2) and O_NOFOLLOW/O_DIRECTORY: Linux, macOS and the BSDs have them.
+_WALKS_DESCRIPTORS = (
+    os.open in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY")
+)
+
 
 class LeavesFolderError(OSError):
     """A path leads outside the folder it must stay in (``..`` past it, an absolute or outward symlink)."""
@@ -140,6 +145,12 @@ def open_beneath(folder: Path, relative: str) -> int:
     """
     if not relative or relative.startswith("/") or "\x00" in relative:
         raise LeavesFolderError(relative)
+    if not _WALKS_DESCRIPTORS:
+        # Without openat (Windows): check, then open. The check holds unless the folder changes meanwhile.
+        checked = resolve_inside(folder, relative)
+        if checked is None:
+            raise LeavesFolderError(relative)
+        return os.open(checked, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     base = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     stack = [base]  # descriptors from the folder down to the current directory
     pending = list(reversed(relative.split("/")))

@@ -101,3 +101,16 @@ def test_escapes_through_symlink(tmp_path: Path) -> None:
 def test_relative_path_problem(relative: str, problem: str | None) -> None:
     found = relative_path_problem(relative)
     assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+def test_without_openat_the_same_paths_are_read_and_refused(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows has no openat: open_beneath checks the resolved path instead (no protection from a racing swap).
+    from skillpack import paths
+
+    monkeypatch.setattr(paths, "_WALKS_DESCRIPTORS", False)
+    assert read_beneath(folder, "inner/b.md", limit=100) == b"b\n"
+    for relative in ("up/outside.md", "abs.md", "../outside.md", "loop"):
+        with pytest.raises(LeavesFolderError):
+            open_beneath(folder, relative)
