@@ -85,12 +85,15 @@ class Target:
 
     def check(self) -> None:
         """Raise ``SkillpackError`` when the skills folder or the lock leads outside ``root`` via a symlink."""
+        trusted = (
+            " (or set SKILLPACK_HOME to the real folder if you trust it)" if self.scope == "user" else ""
+        )
         for path in (self.skills_dir, self.lock_path, self.skills_dir / INSTALL_LOCK_NAME):
             if escapes_through_symlink(path, self.root):
                 raise SkillpackError(
                     f"{path}: leads outside {self.root} through a symbolic link (to {os.path.realpath(path)})"
-                    " — skillpack writes only inside the project or home; replace the link with a real"
-                    " folder; nothing was changed"
+                    f" — skillpack writes only inside the project or home; replace the link with a real"
+                    f" folder{trusted}; nothing was changed"
                 )
 
 
