@@ -192,7 +192,7 @@ def test_default_user_home_leading_outside_home_is_refused(
     monkeypatch.delenv("SKILLPACK_HOME", raising=False)
     monkeypatch.setenv("HOME", str(home))
     source = make_skill(tmp_path / "vendor", "harmless", version="1.0.0")
-    with pytest.raises(SkillpackError, match="leads outside .*set SKILLPACK_HOME to the real folder"):
+    with pytest.raises(SkillpackError, match=r"leads outside .*set SKILLPACK_HOME to the real folder"):
         install(str(source), target=Target.user())
     assert list((tmp_path / "shared").iterdir()) == []
 
