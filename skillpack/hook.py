@@ -153,6 +153,8 @@ def run_hook(
             hook_input = parse_input(read_input())
             record.update(session_id=hook_input.session_id, prompt_sha256=text_digest(hook_input.prompt))
             outcome["context"] = build_context(hook_input, options, record)
+        except HookInputError as exc:
+            outcome["skipped"] = str(exc)
         except Exception as exc:  # the hook must never fail the prompt: every error is logged instead
             outcome["error"] = (
                 f"{type(exc).__name__}: {exc}" if not isinstance(exc, SkillpackError) else str(exc)
