@@ -169,3 +169,13 @@ def test_parse_input_and_output_follow_claude_codes_format() -> None:
     assert json.loads(hook_output("ctx")) == {
         "hookSpecificOutput": {"hookEventName": "UserPromptSubmit", "additionalContext": "ctx"}
     }
+
+
+def test_an_unwritable_log_file_still_never_blocks(tmp_path: Path) -> None:
+    payload = (PAYLOADS / "user-prompt-submit-semver.json").read_bytes()
+    result = hook(payload, log=tmp_path / "no" / "such" / "folder" / "hook.jsonl")
+    assert result.exit_code == 0
+    assert (
+        json.loads(result.output.splitlines()[-1])["hookSpecificOutput"]["hookEventName"]
+        == "UserPromptSubmit"
+    )

@@ -300,3 +300,20 @@ def test_every_tool_call_is_one_json_line_in_the_log(library: Path, tmp_path: Pa
     assert abstained["abstained"] is True and abstained["chosen"] == []
     assert "no skill named 'nope'" in failed["error"]
     assert all("time" in r for r in records)
+
+
+def test_streamable_http_listens_on_127_0_0_1_only(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from skillpack.cli.main import cli
+    from skillpack.mcp.server import SkillServer
+
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    monkeypatch.setattr(SkillServer, "run", lambda self, *args, **kwargs: calls.append((args, kwargs)))
+    result = CliRunner().invoke(
+        cli, ["--path", str(library), "--only", "serve", "--transport", "streamable-http", "--port", "8765"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    assert calls == [(("streamable-http",), {"host": "127.0.0.1", "port": 8765})]
+    assert "--host" not in CliRunner().invoke(cli, ["serve", "--help"]).output

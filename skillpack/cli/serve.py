@@ -58,9 +58,11 @@ def serve(
                a native skill.yaml skill is served as a generated SKILL.md.
     Prompts:   one per user-invocable skill, with its argument-hint.
 
-    The installed MCP SDK supports protocol extensions, so the server also answers
+    The MCP SDK the extra installs (mcp 2.3 or later) supports protocol extensions
+    (SEP-2133) but has no Skills extension of its own, so skillpack implements
     skills/list and skills/get of MCP's Skills extension (SEP-2640,
-    io.modelcontextprotocol/skills); resources/directory/read is not offered.
+    io.modelcontextprotocol/skills) on it, advertised on protocol 2026-07-28;
+    resources/directory/read is not offered.
     Nothing but protocol messages goes to standard output. Needs the extra: pip install 'skillpack[mcp]'.
 
     \b

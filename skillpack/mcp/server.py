@@ -84,9 +84,9 @@ class SkillServer(MCPServer):
             extensions=[SkillsExtension(tools.library)] if extension else None,
         )
         self.skill_tools = tools
+        self.library = tools.library
         self.transport = transport
         self._arguments: dict[str, frozenset[str]] = {}
-        library = tools.library
         read_only = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
         def find_skills(task: str, k: int | None = None, budget: int | None = None) -> dict[str, Any]:
@@ -107,7 +107,6 @@ class SkillServer(MCPServer):
         self._register(
             reload_skills, RELOAD_SKILLS, ToolAnnotations(idempotent_hint=True, open_world_hint=False)
         )
-        self.library = library
 
     def session_key(self, ctx: Context[Any, Any]) -> str | None:
         """Name the client's session: the whole process over stdio (one client), else the HTTP session.
