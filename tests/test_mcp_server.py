@@ -278,6 +278,13 @@ def test_skills_extension_lists_and_gets_entries_with_digests(library: Path, mod
                     GetSkill(params=GetSkillParams(uri="skill://nope/SKILL.md")), ANY
                 )
             assert raised.value.code == -32602
+            with pytest.raises(Exception, match="did you mean pdf-forms") as raised:
+                await client.session.send_request(
+                    GetSkill(params=GetSkillParams(uri="skill://pdf-form/SKILL.md")), ANY
+                )
+            assert raised.value.code == -32602
+            with pytest.raises(Exception, match="did you mean pdf-forms"):
+                await client.read_resource("skill://pdf-form/SKILL.md")
 
     run(body)
 

@@ -67,9 +67,9 @@ class SkillsExtension(Extension):
     async def _get(self, ctx: ServerRequestContext[Any, Any], params: GetSkillParams) -> dict[str, Any]:
         try:
             name, path = parse_uri(params.uri)
-            if path != AGENT_SKILLS_MANIFEST or name not in self.library.pack:
+            if path != AGENT_SKILLS_MANIFEST:
                 raise MCPError(INVALID_PARAMS, f"{params.uri!r} is not the SKILL.md of a skill served here")
-            entry = self.entry(self.library.pack.get(name))
+            entry = self.entry(self.library.get(name))
         except SkillpackError as exc:
             raise MCPError(INVALID_PARAMS, str(exc)) from None
         if entry is None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from skillpack.errors import SkillContentError, SkillpackError, UsageError
+from skillpack.errors import SkillContentError, SkillNotFoundError, SkillpackError, UsageError
 from skillpack.manifest import AGENT_SKILLS_MANIFEST, MAX_INSTRUCTIONS_BYTES
 from skillpack.mcp.skillmd import generated_skill_md
 from skillpack.registry import SkillPack
@@ -123,9 +123,10 @@ class Library:
     def read(self, uri: str) -> tuple[SkillFile, bytes]:
         """Return the file at ``uri`` and its bytes; ``UnknownResourceError`` or ``SkillpackError`` otherwise."""
         name, path = parse_uri(uri)
-        if name not in self._pack:
-            raise UnknownResourceError(f"{uri!r}: no skill named {name!r} is served here")
-        skill = self._pack.get(name)
+        try:
+            skill = self._pack.get(name)
+        except SkillNotFoundError as exc:
+            raise UnknownResourceError(f"{uri!r}: {exc}") from None
         served = {file.path for file in self.files(skill)}
         if path not in served:
             raise UnknownResourceError(
