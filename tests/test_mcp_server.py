@@ -64,7 +64,7 @@ def test_find_skills_reports_score_tokens_and_evidence(library: Path) -> None:
             assert first["uri"] == "skill://semver-bump/SKILL.md"
             assert first["score"] > 0 and first["tokens"] > 0
             assert "\n" not in first["evidence"] and first["evidence"] != "-"
-            assert answer["context_tokens"] == sum(s["tokens"] for s in answer["skills"])
+            assert answer["context_tokens"] >= sum(s["tokens"] for s in answer["skills"])
             assert (
                 answer["task_sha256"]
                 == "sha256:"

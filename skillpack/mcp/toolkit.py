@@ -186,7 +186,8 @@ def find_result(selection: Selection) -> dict[str, Any]:
         "router": selection.ranking.router,
         "abstained": not skills,
         "skills": skills,
-        "context_tokens": sum(entry["tokens"] for entry in skills),
+        # Exact tokens of the chosen skills' instructions as one rendered context, wrapper included.
+        "context_tokens": selection.context_tokens if skills else 0,
         "skills_installed": len(selection.pack),
     }
     if skills:
