@@ -76,12 +76,14 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "authoring": ("lint", "test", "pack"),
     "bench": ("bench",),
     "evaluate": ("eval",),
+    "hook": ("hook",),
     "inspect": ("list", "show"),
     "install": ("install", "uninstall"),
     "plugins": ("plugins",),
     "route": ("route",),
     "run": ("run",),
     "scaffold": ("new",),
+    "serve": ("serve",),
     "validate": ("validate",),
 }
 _loaded: set[str] = set()
