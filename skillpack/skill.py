@@ -301,13 +301,23 @@ class Skill:
         self.resource_path(relative)  # the clear message for a missing or outside resource
         return _read_limited(self.folder, relative, f"{self.name}/{relative}", 0, what="resource")
 
+    def read_file_bytes(self, relative: str) -> bytes:
+        """Return the raw bytes (at most 1 MiB) of any file of the skill, its manifest included.
+
+        Opened like ``read_resource``, relative to the skill folder without following a link out of
+        it, but neither decoded nor checked for text: a server hands the exact bytes to its client.
+        """
+        if relative != self.manifest_path.name:
+            self.resource_path(relative)
+        return _read_raw(self.folder, relative, f"{self.name}/{relative}", 0, what="skill")
+
 
 def _is_inside_file(folder: Path, relative: str) -> bool:
     target = resolve_inside(folder, relative)
     return target is not None and is_regular_file(target)
 
 
-def _read_limited(folder: Path, relative: str, display: str, offset: int, *, what: str) -> str:
+def _read_raw(folder: Path, relative: str, display: str, offset: int, *, what: str) -> bytes:
     limit = MAX_INSTRUCTIONS_BYTES
     try:
         raw = read_beneath(folder, relative, offset=offset, limit=limit)
@@ -330,6 +340,11 @@ def _read_limited(folder: Path, relative: str, display: str, offset: int, *, wha
         raise SkillContentError(
             f"{display}: the {what} file is over {limit:,} bytes (1 MiB) — split it into resource files"
         )
+    return raw
+
+
+def _read_limited(folder: Path, relative: str, display: str, offset: int, *, what: str) -> str:
+    raw = _read_raw(folder, relative, display, offset, what=what)
     if b"\x00" in raw:
         raise SkillContentError(
             f"{display}: the {what} file holds binary data (a NUL byte) — it must be UTF-8 text"

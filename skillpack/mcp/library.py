@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-import os
-import stat
 import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote, unquote
 
-from skillpack.errors import SkillContentError, SkillNotFoundError, SkillpackError, UsageError
-from skillpack.manifest import AGENT_SKILLS_MANIFEST, MAX_INSTRUCTIONS_BYTES
+from skillpack.errors import SkillNotFoundError, SkillpackError, UsageError
+from skillpack.manifest import AGENT_SKILLS_MANIFEST
 from skillpack.mcp.skillmd import generated_skill_md
 from skillpack.registry import SkillPack
 from skillpack.skill import Skill
@@ -27,8 +24,6 @@ from skillpack.skill import Skill
 SCHEME = "skill://"
 #: The longest skill name or resource path accepted from a client (longer ones name nothing here).
 MAX_NAME_CHARS = 1024
-#: A skill file over this size is not served (the same bound as a skill's instructions and resources).
-MAX_FILE_BYTES = MAX_INSTRUCTIONS_BYTES
 
 
 class UnknownResourceError(UsageError):
@@ -136,28 +131,10 @@ class Library:
         return _describe(skill, path, data), data
 
     def _bytes(self, skill: Skill, path: str) -> bytes:
-        if path == AGENT_SKILLS_MANIFEST:
-            if skill.form == "native":
-                return generated_skill_md(skill)
-            return read_bytes(skill.manifest_path, f"{skill.name}/{path}")
-        # The skill checks the path (inside its folder, a regular file) exactly as for read_resource.
-        return read_bytes(skill.resource_path(path), f"{skill.name}/{path}")
-
-
-def read_bytes(path: Path, display: str) -> bytes:
-    """Return a regular file's bytes, at most ``MAX_FILE_BYTES``; ``SkillContentError`` otherwise."""
-    try:
-        # O_NONBLOCK: opening a named pipe returns at once, so the check below refuses it instead of hanging.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise SkillContentError(f"{display}: cannot be read: {exc.strerror or exc}") from None
-    with open(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise SkillContentError(f"{display}: not a regular file; refusing to read it")
-        data = handle.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise SkillContentError(f"{display}: over {MAX_FILE_BYTES:,} bytes (1 MiB); not served")
-    return data
+        if path == AGENT_SKILLS_MANIFEST and skill.form == "native":
+            return generated_skill_md(skill)
+        # The skill's own reader: inside its folder, no link out of it, a regular file, at most 1 MiB.
+        return skill.read_file_bytes(path)
 
 
 def mime_type(path: str, data: bytes) -> str:
