@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from harness_support import UNKNOWN, isolated_cache, tiny_document, within_first, write_suite
+from harness_support import UNKNOWN, tiny_document, within_first, write_suite
 
 from skillpack.backends.base import Reply, Request
 from skillpack.backends.fake import FakeBackend
@@ -26,8 +26,6 @@ from skillpack.harness import SweepConfig, load_suite, run_sweep, wilson
 from skillpack.harness.runner import RunResult, plan
 from skillpack.harness.trials import TrialLog, read_trials
 from skillpack.tokens import count_tokens
-
-__all__ = ["isolated_cache"]
 
 LIMIT = 570
 SIZES = (1, 2, 4, 8, 12)

@@ -25,8 +25,11 @@ def build_counter() -> tuple[list[int], dict[str, object]]:
 
 def test_cache_dir_follows_skillpack_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "c"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_dir() == tmp_path / "c" / "index"
     monkeypatch.delenv("SKILLPACK_CACHE")
+    assert cache_dir() == tmp_path / "xdg" / "skillpack" / "index"
+    monkeypatch.delenv("XDG_CACHE_HOME")
     assert cache_dir() == Path.home() / ".cache" / "skillpack" / "index"
 
 
