@@ -253,3 +253,21 @@ def test_json_output_escapes_them_as_json_does(hostile: Path) -> None:
     assert "\x1b" not in result.output and HIDDEN not in result.output
     (row,) = json.loads(result.stdout)
     assert row["description"] == f"Writes commit messages{OSC52}. Use when committing{TITLE}."
+
+
+def test_an_error_about_a_name_with_a_newline_is_one_line_and_installs_nothing(
+    skill_home: Path, tmp_path: Path
+) -> None:
+    # name: "abc\n" passed the schema ("$" matched before the newline) and installed as a folder "abc\n".
+    source = tmp_path / "src" / "abc"
+    source.mkdir(parents=True)
+    (source / "skill.yaml").write_text('name: "abc\\n"\ndescription: Does abc.\n', encoding="utf-8")
+    (source / "instructions.md").write_text("# Abc\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["install", str(source)])
+    assert result.exit_code == 1, result.output
+    (line,) = result.output.splitlines()
+    assert line.startswith("skillpack: error: ") and "contains a control character" in line
+    assert line.endswith("nothing was installed")
+    assert not (Path.cwd() / ".skillpack" / "skills").exists() or not any(
+        (Path.cwd() / ".skillpack" / "skills").iterdir()
+    )
