@@ -94,6 +94,10 @@ def validate_manifest(raw: RawManifest, *, strict: bool = False) -> list[Problem
 
 def _validate(raw: RawManifest, *, strict: bool) -> list[Problem]:
     problems = list(content_problems(raw))
+    if raw.checked is not None:
+        # Stored checks prove nothing about where they came from (anyone can write the cache folder's
+        # checksums): what decides whether the skill can be used at all is cheap, so it runs again.
+        problems[:0] = [*_description_problems(raw), *_name_problems(raw)]
     name = raw.data.get("name")
     # An ill-formed name is reported by the schema; renaming the folder after it would be bad advice.
     if isinstance(name, str) and is_skill_name(name) and name != raw.folder.name:

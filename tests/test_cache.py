@@ -194,3 +194,27 @@ def test_commands_finish_with_pipes_and_devices_in_place_of_every_cache_file(
         result = within(30, lambda: CliRunner().invoke(cli, [*args, *command]))  # noqa: B023
         assert result.exit_code == 0, result.output
         assert "Traceback" not in result.output
+
+
+def test_a_forged_manifest_store_cannot_make_an_unusable_skill_load(
+    tmp_path: Path, cache: Path, make_skill: MakeSkill
+) -> None:
+    from skillpack import SkillPack
+    from skillpack.validation import cache_salt
+
+    library = tmp_path / "lib"
+    make_skill(library, "fine")
+    make_skill(library, "forged")
+    SkillPack.from_paths([library], cache=True)
+    (store,) = (cache / "manifests").iterdir()
+    salt = cache_salt()
+    assert salt is not None
+    entries = read_checked(store, salt)
+    for key, entry in entries.items():
+        if "forged" in key:  # the checksum is recomputed, as anyone who can write the folder can do
+            entry["data"] = {"name": "forged\x1b]0;x\x07", "tags": "x"}
+            entry["problems"] = []
+    write_checked(store, entries, salt)
+    pack = SkillPack.from_paths([library], cache=True)
+    assert list(pack.names) == ["fine"]
+    assert [p.code for p in pack.problems] == ["no-description"]
