@@ -83,6 +83,22 @@ ISOLATED_VARIABLES = (
 )
 
 
+def _isolate(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
+    """Point every variable of ``ISOLATED_VARIABLES`` into ``root``; ``$SKILLPACK_CACHE`` is ``root/cache``."""
+    (root / "home").mkdir()
+    for variable in ISOLATED_VARIABLES:
+        name = "cache" if variable == "SKILLPACK_CACHE" else variable.lower().replace("_", "-")
+        monkeypatch.setenv(variable, str(root / name))
+    return root
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Isolate what runs outside any one test too (a module's fixtures, such as a wheel built once)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield _isolate(monkeypatch, tmp_path_factory.mktemp("session-env"))
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point HOME, the XDG folders and skillpack's own variables at a fresh folder, for every test.
@@ -91,12 +107,7 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     The folder is outside ``tmp_path`` so that a test listing ``tmp_path`` as a library sees only its
     own files. Returns the folder; ``$SKILLPACK_CACHE`` is its ``cache/`` (see the ``cache`` fixture).
     """
-    root = tmp_path_factory.mktemp("env")
-    (root / "home").mkdir()
-    for variable in ISOLATED_VARIABLES:
-        name = "cache" if variable == "SKILLPACK_CACHE" else variable.lower().replace("_", "-")
-        monkeypatch.setenv(variable, str(root / name))
-    return root
+    return _isolate(monkeypatch, tmp_path_factory.mktemp("env"))
 
 
 @pytest.fixture

@@ -218,3 +218,16 @@ def test_a_forged_manifest_store_cannot_make_an_unusable_skill_load(
     pack = SkillPack.from_paths([library], cache=True)
     assert list(pack.names) == ["fine"]
     assert [p.code for p in pack.problems] == ["no-description"]
+
+
+def test_every_test_runs_with_the_user_folders_pointed_at_its_own(isolated_environment: Path) -> None:
+    # The suite wrote into ~/.cache/skillpack, and failed when XDG_CACHE_HOME was set (issue 11, 14-15).
+    from conftest import ISOLATED_VARIABLES
+
+    from skillpack.cache import cache_dir
+    from skillpack.registry import user_home
+
+    for variable in ISOLATED_VARIABLES:
+        assert Path(os.environ[variable]).is_relative_to(isolated_environment), variable
+    for folder in (Path.home(), cache_dir(), user_home()):
+        assert folder.is_relative_to(isolated_environment)
