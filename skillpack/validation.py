@@ -52,7 +52,7 @@ _FIXES_BY_FIELD = {
     "requires": "write a skill name, optionally with a version range: 'semver-bump >=1.0,<2'",
 }
 
-_PLAIN_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
+_PLAIN_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_]*")
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -275,7 +275,7 @@ def _field_problems(raw: RawManifest) -> list[Problem]:
         if field in known:
             continue
         # The same JSON path spelling as jsonschema's ``json_path``: $.plain_key, $['other-key'].
-        location = f"$.{field}" if _PLAIN_KEY.match(field) else f"$[{field!r}]"
+        location = f"$.{field}" if _PLAIN_KEY.fullmatch(field) else f"$[{field!r}]"
         if field in CLIENT_FIELDS:
             problems.append(
                 Problem(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import OMIT, REPO, MakeSkill
+from conftest import GOOD_NEIGHBOUR, OMIT, REPO, BadCase, MakeSkill, bad_cases, within
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
@@ -472,3 +473,25 @@ def test_a_path_too_long_for_the_file_system_is_reported_shortened(
         f"long/skill.yaml: $.resources[0]: '{'a' * 56}... does not exist — create {'a' * 56}... in the skill"
         " folder or fix the path"
     )
+
+
+@pytest.mark.parametrize("case", bad_cases(), ids=lambda case: case.name)
+@pytest.mark.parametrize("command", ["lint", "route", "test"])
+def test_a_bad_input_costs_only_itself_in_lint_route_and_test(
+    case: BadCase, command: str, bad_library: Callable[[BadCase], Path]
+) -> None:
+    # One manifest (metadata: {a: 1, 2: 3}, version: 0x + 5,000 f) broke these for every skill.
+    from click.testing import CliRunner
+
+    from skillpack.cli.main import cli
+
+    library = bad_library(case)
+    args = {
+        "lint": ["lint", str(library)],
+        "route": ["route", GOOD_NEIGHBOUR],
+        "test": ["test", str(library)],
+    }
+    result = within(60, lambda: CliRunner().invoke(cli, ["--path", str(library), "--only", *args[command]]))
+    assert result.exit_code in (0, 1), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
