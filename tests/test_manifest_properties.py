@@ -3,7 +3,7 @@
 Manifests are generated at random: structure, types (huge integers, NaN, bytes, sets, keys of mixed
 types), unicode (control characters, separators, surrogate escapes), YAML tags, anchors and merge keys,
 and front matter holding ``---``. Each is loaded beside a good skill, leniently and strictly, with and
-without the manifest store, and through ``skillpack validate`` and ``skillpack list``.
+without the manifest store, and through ``skillpack validate``, ``list`` and ``route``.
 
 The examples are derandomized and no example database is kept, so every run (and CI) checks the same
 cases; ``max_examples`` keeps the file to a few seconds.
@@ -166,6 +166,9 @@ def _check_the_cli(library: Path, display: str) -> None:
     assert listed.exit_code == 0, listed.output
     assert GOOD_NEIGHBOUR in listed.output and "Traceback" not in listed.output
     assert _terminal_safe(listed.output), listed.output
+    routed = runner.invoke(cli, ["--path", str(library), "--only", "route", "does good neighbour things"])
+    assert routed.exit_code == 0, routed.output
+    assert _terminal_safe(routed.output), routed.output
 
 
 def _terminal_safe(output: str) -> bool:
