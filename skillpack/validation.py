@@ -16,6 +16,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,9 @@ _FIXES_BY_FIELD = {
 }
 
 _PLAIN_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_]*")
+#: Unicode categories a name must not hold at all: controls, format characters (bidi overrides,
+#: zero-width), surrogates, line and paragraph separators.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -204,13 +208,13 @@ def _name_problems(raw: RawManifest) -> list[Problem]:
     Any other ill-formed name is only a warning when loading leniently (the schema check reports it).
     """
     name = raw.data.get("name")
-    if not isinstance(name, str) or name.isprintable():
+    if not isinstance(name, str) or not any(unicodedata.category(ch) in _INVISIBLE for ch in name):
         return []
     return [
         Problem(
             raw.display,
             "$.name",
-            f"{_short(name)} contains a control character (a line break, tab or escape)",
+            f"{_short(name)} contains a control character (a line break, tab, escape or bidi override)",
             _FIXES_BY_FIELD["name"],
             code="name-control-character",
             fatal=True,

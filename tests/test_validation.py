@@ -68,7 +68,7 @@ def test_a_name_with_a_control_character_is_refused_even_when_lenient(tmp_path: 
     first = problems(folder, strict=False)[0]
     assert (first.code, first.fatal) == ("name-control-character", True)
     assert str(first) == (
-        "abc/skill.yaml: $.name: 'abc\\n' contains a control character (a line break, tab or escape) — use 1-64"
+        "abc/skill.yaml: $.name: 'abc\\n' contains a control character (a line break, tab, escape or bidi override) — use 1-64"
         " lowercase letters, digits and single hyphens, e.g. 'my-skill'"
     )
 
