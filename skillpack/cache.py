@@ -14,9 +14,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+from skillpack.files import read_regular
 from skillpack.problems import Problem
 
 _MAGIC = b"skillpack-cache 1 "
+#: The largest cache file read; a larger one is ignored (and rewritten) like a damaged one.
+MAX_CACHE_BYTES = 64 * 1024 * 1024
+#: The largest count a ``CountStore`` keeps (far above any text's token count).
+MAX_COUNT = 2**40
 
 
 def cache_dir() -> Path:
@@ -53,26 +58,29 @@ def read_checked(path: Path, salt: str = "") -> Any:
     """Return the JSON payload of a file written by ``write_checked`` with the same ``salt``, else None.
 
     None means missing, unreadable, written for another ``salt`` (another skillpack version or
-    schema), or damaged (its SHA-256 does not match): the caller rebuilds what it needed.
+    schema), damaged (its SHA-256 does not match), too large, nested too deeply, or not a regular file
+    at all (a named pipe or a symlink in its place is never opened for reading): the caller rebuilds
+    what it needed. The caller still checks the shape of what it gets: the header proves no origin.
     """
     try:
-        with open(path, "rb") as handle:
-            header = handle.readline()
-            payload = handle.read()
+        data = read_regular(path, limit=MAX_CACHE_BYTES, follow_symlinks=False)
     except OSError:
         return None
-    expected = _MAGIC + _digest(salt, payload).encode("ascii") + b"\n"
-    if header != expected:
+    header, _, payload = data.partition(b"\n")
+    if len(data) > MAX_CACHE_BYTES or header != _MAGIC + _digest(salt, payload).encode("ascii"):
         return None
     try:
         return json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, an integer too long to read, nesting too deep
         return None
 
 
 def write_checked(path: Path, data: Any, salt: str = "") -> None:
     """Write ``data`` as JSON behind a header with its SHA-256 (see ``read_checked``); errors are ignored."""
-    payload = json.dumps(data, sort_keys=True, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    try:
+        payload = json.dumps(data, sort_keys=True, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError):  # a value JSON cannot hold: the cache is only skipped
+        return
     with contextlib.suppress(OSError):
         write_atomic(path, _MAGIC + _digest(salt, payload).encode("ascii") + b"\n" + payload)
 
@@ -95,7 +103,8 @@ class CountStore:
         self._dirty = False
         loaded = read_checked(path, salt)
         if isinstance(loaded, dict):
-            self._counts = {str(k): v for k, v in loaded.items() if type(v) is int and v >= 0}
+            # A count no counter can have written (a forged file's 10**100) is dropped, like damage.
+            self._counts = {str(k): v for k, v in loaded.items() if type(v) is int and 0 <= v < MAX_COUNT}
 
     def __len__(self) -> int:
         return len(self._counts)

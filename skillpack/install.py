@@ -210,8 +210,7 @@ def _universe(target: Target, staged: Sequence[Skill], removed: Sequence[str] = 
 
 def requirement_problems(skills: Sequence[Skill], visible: dict[str, Skill]) -> list[str]:
     """Return one line per unmet ``requires`` of ``skills``, judged against ``visible`` skills."""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-    from packaging.version import InvalidVersion, Version
+    from skillpack.versions import in_range, parse_range, parse_version
 
     problems: list[str] = []
     for skill in skills:
@@ -225,20 +224,18 @@ def requirement_problems(skills: Sequence[Skill], visible: dict[str, Skill]) -> 
                 continue
             if not requirement.specifier:
                 continue
-            try:
-                wanted = SpecifierSet(requirement.specifier)
-            except InvalidSpecifier:
+            wanted = parse_range(requirement.specifier)
+            if wanted is None:
                 problems.append(f"{skill.name} requires {requirement}: not a valid version range (PEP 440)")
                 continue
-            try:
-                version = Version(found.version)
-            except InvalidVersion:
+            version = parse_version(found.version)
+            if version is None:
                 problems.append(
                     f"{skill.name} requires {requirement}, but {found.name} declares version"
                     f" {found.version or '(none)'!s}, which cannot be compared"
                 )
                 continue
-            if not wanted.contains(version, prereleases=True):
+            if not in_range(version, wanted):
                 problems.append(
                     f"{skill.name} requires {requirement}, but {found.name} {found.version} is what would be"
                     f" installed ({found.folder})"

@@ -25,6 +25,7 @@ from pathlib import Path
 from skillpack.bundled import load_schema
 from skillpack.cache import write_atomic
 from skillpack.errors import SkillpackError
+from skillpack.files import read_regular
 from skillpack.paths import relative_path_problem
 
 LOCK_NAME = "skillpack.lock"
@@ -79,21 +80,23 @@ def read_lock(path: Path) -> Lock:
 
     Raises ``SkillpackError`` naming the file, the JSON path and the fix when it cannot be used.
     """
+    fix = _FIX
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_LOCK_BYTES + 1)
+        # Never a named pipe or a device (a symlink to /dev/zero hung every command that reads the lock).
+        raw = read_regular(path, limit=MAX_LOCK_BYTES)
     except FileNotFoundError:
         return Lock()
     except OSError as exc:
-        raise SkillpackError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+        raise SkillpackError(f"{path}: cannot be read: {exc.strerror or exc} — {fix}") from None
     if len(raw) > MAX_LOCK_BYTES:
         raise SkillpackError(f"{path}: over {MAX_LOCK_BYTES:,} bytes; this is not a skillpack lock file")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SkillpackError(
-            f"{path}: not valid JSON ({exc}) — restore it from version control, or delete it and reinstall"
-        ) from None
+        raise SkillpackError(f"{path}: not valid JSON ({exc}) — {fix}") from None
+    except (RecursionError, ValueError) as exc:  # nested too deeply; an integer too long to read
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+        raise SkillpackError(f"{path}: not a skillpack lock file ({reason}) — {fix}") from None
     _check_version(path, data)
     _check_paths(path, data)
     from jsonschema import Draft202012Validator
@@ -101,14 +104,9 @@ def read_lock(path: Path) -> Lock:
 
     error = best_match(Draft202012Validator(load_schema("lock")).iter_errors(data))
     if error is not None:
-        raise SkillpackError(
-            f"{path}: {error.json_path}: {error.message} — restore it from version control, or delete it and"
-            " reinstall"
-        )
+        message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
+        raise SkillpackError(f"{path}: {error.json_path}: {message} — {fix}")
     entries = [LockEntry(**item) for item in data["skills"]]
-    for entry in entries:
-        if not SKILL_NAME.fullmatch(entry.name):  # the schema's "$" lets a final newline through
-            raise SkillpackError(f"{path}: {entry.name!r} is not a skill name — {_FIX}")
     names = [entry.name for entry in entries]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -142,7 +140,7 @@ def _check_version(path: Path, data: object) -> None:
             " a newer skillpack wrote it; upgrade skillpack (pip install -U skillpack)"
         )
     raise SkillpackError(
-        f"{path}: $['lockfile-version']: {json.dumps(version)} is not a lock file version (this skillpack"
+        f"{path}: $['lockfile-version']: {json.dumps(version)[:60]} is not a lock file version (this skillpack"
         f" writes {LOCK_VERSION}) — restore it from version control, or delete it and reinstall"
     )
 

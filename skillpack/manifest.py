@@ -33,6 +33,9 @@ DEFAULT_INSTRUCTIONS = "instructions.md"
 
 MAX_MANIFEST_BYTES = 64 * 1024
 MAX_INSTRUCTIONS_BYTES = 1024 * 1024
+#: The widest integer a manifest may hold. Wider ones (``0xfff…``, 5,000 digits long) only ever break
+#: whatever formats them: Python refuses to print an integer of more than 4,300 decimal digits.
+MAX_INTEGER_BITS = 64
 
 _FENCE = b"---"
 _BOM = b"\xef\xbb\xbf"
@@ -111,22 +114,55 @@ def _loader() -> type:
             return super().compose_node(parent, index)
 
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            """Construct a mapping whose keys are all strings, as in JSON, refusing duplicates.
+
+            ``{a: 1, 2: 3}`` becomes ``{"a": 1, "2": 3}``: keys of mixed types cannot even be sorted,
+            which broke every command that reported on the skill; the schema then judges the values.
+            """
             seen: dict[object, yaml.Mark] = {}
             for key_node, _ in node.value:
                 if isinstance(key_node, yaml.ScalarNode):
                     key = (key_node.tag, key_node.value)
                     if key in seen:
-                        first = seen[key]
-                        raise _YamlRefusal(
-                            f"duplicate key {key_node.value!r} (first at line {first.line + 1})",
-                            "keep one of them",
-                            key_node.start_mark,
+                        raise _duplicate(
+                            f"{key_node.value!r} (first at line {seen[key].line + 1})", key_node.start_mark
                         )
                     seen[key] = key_node.start_mark
-            return super().construct_mapping(node, deep=deep)
+            mapping = super().construct_mapping(node, deep=deep)
+            if all(type(key) is str for key in mapping):
+                return mapping
+            texts: dict[str, Any] = {}
+            for key, value in mapping.items():
+                text = key if type(key) is str else str(key)
+                if text in texts:  # 1 and '1': the same key once both are text
+                    raise _duplicate(f"{text!r}, written two ways (such as 1 and '1')", node.start_mark)
+                texts[text] = value
+            return texts
 
     ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+    ManifestLoader.add_constructor("tag:yaml.org,2002:int", _bounded_integer)
     return ManifestLoader
+
+
+def _duplicate(what: str, mark: yaml.Mark) -> _YamlRefusal:
+    return _YamlRefusal(f"duplicate key {what}", "keep one of them", mark)
+
+
+def _bounded_integer(loader: Any, node: yaml.ScalarNode) -> int:
+    """Construct a YAML integer, refusing one wider than ``MAX_INTEGER_BITS`` (see there)."""
+    from yaml.constructor import SafeConstructor
+
+    try:
+        value: int = SafeConstructor.construct_yaml_int(loader, node)
+    except ValueError:  # over 4,300 decimal digits: Python refuses to convert it
+        value = 1 << MAX_INTEGER_BITS
+    if value.bit_length() > MAX_INTEGER_BITS:
+        raise _YamlRefusal(
+            f"a number wider than {MAX_INTEGER_BITS} bits",
+            'quote it if it is text (version: "1.0.0"), or use a smaller number',
+            node.start_mark,
+        )
+    return value
 
 
 def _timestamp_as_text(loader: Any, node: yaml.Node) -> Any:
@@ -407,4 +443,4 @@ def _parse_yaml(text: str, display: str, line_offset: int) -> dict[str, Any]:
             "write it as key: value pairs, starting with name: and description:",
             "not-a-mapping",
         )
-    return {str(key): value for key, value in data.items()}
+    return data  # every key is a string (see the loader's construct_mapping)

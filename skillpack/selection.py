@@ -312,23 +312,17 @@ def _with_requirements(pack: SkillPack, skill: Skill) -> tuple[list[Skill], str]
 def _version_mismatch(skill: Skill, specifier: str) -> str:
     if not specifier:
         return ""
-    try:
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
-        from packaging.version import InvalidVersion, Version
-    except ImportError:  # pragma: no cover - packaging ships with every pip
-        return ""
-    try:
-        wanted = SpecifierSet(specifier)
-    except InvalidSpecifier:
+    from skillpack.versions import in_range, parse_range, parse_version
+
+    wanted = parse_range(specifier)
+    if wanted is None:
         return f"{specifier!r} is not a valid version range"
     if not skill.version:
         return f"{skill.name} declares no version"
-    try:
-        if Version(skill.version) in wanted:
-            return ""
-    except InvalidVersion:
+    version = parse_version(skill.version)
+    if version is None:
         return f"{skill.name} has an invalid version {skill.version!r}"
-    return f"{skill.name} is version {skill.version}"
+    return "" if in_range(version, wanted) else f"{skill.name} is version {skill.version}"
 
 
 def _block_tokens(skill: Skill, fmt: Format, counter: TokenCounter) -> int:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from skillpack.bundled import load_schema
 from skillpack.manifest import DEFAULT_INSTRUCTIONS, MAX_INSTRUCTIONS_BYTES, RawManifest
 from skillpack.paths import is_regular_file, resolve_inside
 from skillpack.problems import Problem
+from skillpack.versions import RANGE_FIX, VERSION_FIX, parse_range, parse_version
 
 if TYPE_CHECKING:
     # jsonschema is imported when the first manifest is validated: importing it reads and indexes
@@ -46,11 +48,14 @@ CLIENT_FIELDS: dict[str, str] = {
 _FIXES_BY_FIELD = {
     "name": "use 1-64 lowercase letters, digits and single hyphens, e.g. 'my-skill'",
     "description": "say what the skill does and when to use it",
-    "version": "use a semantic version MAJOR.MINOR.PATCH, e.g. 1.0.0",
+    "version": VERSION_FIX,
     "requires": "write a skill name, optionally with a version range: 'semver-bump >=1.0,<2'",
 }
 
-_PLAIN_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
+_PLAIN_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_]*")
+#: Unicode categories a name must not hold at all: controls, format characters (bidi overrides,
+#: zero-width), surrogates, line and paragraph separators.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -74,11 +79,31 @@ def known_fields() -> frozenset[str]:
     return frozenset(load_schema("skill")["properties"])
 
 
+#: The longest message taken from a checker's text (jsonschema quotes the offending value in full).
+MAX_MESSAGE_CHARS = 300
+
+
 def validate_manifest(raw: RawManifest, *, strict: bool = False) -> list[Problem]:
-    """Return every problem with ``raw``, best match first; ``fatal`` ones make a lenient load skip it."""
+    """Return every problem with ``raw``, best match first; ``fatal`` ones make a lenient load skip it.
+
+    Whatever the manifest holds, this returns: a check that fails in an unforeseen way becomes one fatal
+    problem for this skill (see ``_unchecked``), never an exception that would stop every other skill.
+    """
+    try:
+        return _validate(raw, strict=strict)
+    except Exception as exc:  # one bad skill must only ever cost itself
+        return [_unchecked(raw, exc)]
+
+
+def _validate(raw: RawManifest, *, strict: bool) -> list[Problem]:
     problems = list(content_problems(raw))
+    if raw.checked is not None:
+        # Stored checks prove nothing about where they came from (anyone can write the cache folder's
+        # checksums): what decides whether the skill can be used at all is cheap, so it runs again.
+        problems[:0] = [*_description_problems(raw), *_name_problems(raw)]
     name = raw.data.get("name")
-    if isinstance(name, str) and name and name != raw.folder.name:
+    # An ill-formed name is reported by the schema; renaming the folder after it would be bad advice.
+    if isinstance(name, str) and is_skill_name(name) and name != raw.folder.name:
         problems.append(
             Problem(
                 raw.display,
@@ -104,11 +129,28 @@ def content_problems(raw: RawManifest) -> tuple[Problem, ...]:
     """
     if raw.checked is not None:
         return raw.checked
-    return (
-        *_description_problems(raw),
-        *_schema_problems(raw),
-        *_field_problems(raw),
-        *_requirement_problems(raw),
+    try:
+        return (
+            *_description_problems(raw),
+            *_name_problems(raw),
+            *_schema_problems(raw),
+            *_field_problems(raw),
+            *_version_problems(raw),
+            *_requirement_problems(raw),
+        )
+    except Exception as exc:  # one bad skill must only ever cost itself
+        return (_unchecked(raw, exc),)
+
+
+def _unchecked(raw: RawManifest, exc: Exception) -> Problem:
+    """Return the fatal problem for a manifest that a check could not handle (a bug, said as one line)."""
+    return Problem(
+        raw.display,
+        "$",
+        f"cannot be checked ({type(exc).__name__}: {_bounded(str(exc))})",
+        "simplify the manifest to plain text, lists and mappings; please report this to skillpack",
+        code="unchecked",
+        fatal=True,
     )
 
 
@@ -120,14 +162,15 @@ def cache_salt() -> str | None:
     """
     import importlib.util
 
-    from skillpack import __version__
+    from skillpack import __version__, versions
     from skillpack import manifest as manifest_module
 
     # PyYAML is pinned by its files rather than its version, which would mean importing it.
     yaml_spec = importlib.util.find_spec("yaml")
     schema = json.dumps(load_schema("skill"), sort_keys=True).encode("utf-8")
     parts = [__version__, hashlib.sha256(schema).hexdigest()]
-    for module_file in (__file__, manifest_module.__file__, yaml_spec.origin if yaml_spec else None):
+    modules = (__file__, manifest_module.__file__, versions.__file__, yaml_spec.origin if yaml_spec else None)
+    for module_file in modules:
         try:
             stat = os.stat(module_file or "")
         except OSError:
@@ -153,6 +196,26 @@ def _description_problems(raw: RawManifest) -> list[Problem]:
             message,
             "add a description: what the skill does and when to use it (the skill is skipped until then)",
             code="no-description",
+            fatal=True,
+        )
+    ]
+
+
+def _name_problems(raw: RawManifest) -> list[Problem]:
+    """Refuse a name holding a control character (``"abc\\n"``): it cannot be shown, typed or made a folder.
+
+    Any other ill-formed name is only a warning when loading leniently (the schema check reports it).
+    """
+    name = raw.data.get("name")
+    if not isinstance(name, str) or not any(unicodedata.category(ch) in _INVISIBLE for ch in name):
+        return []
+    return [
+        Problem(
+            raw.display,
+            "$.name",
+            f"{_short(name)} contains a control character (a line break, tab, escape or bidi override)",
+            _FIXES_BY_FIELD["name"],
+            code="name-control-character",
             fatal=True,
         )
     ]
@@ -204,7 +267,7 @@ def _schema_problem(display: str, error: ValidationError) -> Problem:
     elif kind == "oneOf":
         message = f"{_short(instance)} is not any of the accepted forms"
     else:
-        message = error.message
+        message = _bounded(error.message)
     return Problem(display, location, message, fix, code=f"schema:{kind}")
 
 
@@ -215,7 +278,7 @@ def _field_problems(raw: RawManifest) -> list[Problem]:
         if field in known:
             continue
         # The same JSON path spelling as jsonschema's ``json_path``: $.plain_key, $['other-key'].
-        location = f"$.{field}" if _PLAIN_KEY.match(field) else f"$[{field!r}]"
+        location = f"$.{field}" if _PLAIN_KEY.fullmatch(field) else f"$[{field!r}]"
         if field in CLIENT_FIELDS:
             problems.append(
                 Problem(
@@ -256,6 +319,32 @@ def _field_problems(raw: RawManifest) -> list[Problem]:
     return problems
 
 
+def _version_problems(raw: RawManifest) -> list[Problem]:
+    """Check ``version`` with the grammar routing and installing compare it by (``skillpack.versions``)."""
+    version = raw.data.get("version")
+    if not isinstance(version, str) or parse_version(version) is not None:
+        return []  # a version that is not a string is reported by the schema check
+    return [
+        Problem(
+            raw.display,
+            "$.version",
+            f"{_short(version)} is not a valid version",
+            VERSION_FIX,
+            code="bad-version",
+        )
+    ]
+
+
+def is_skill_name(text: str) -> bool:
+    """Return True when ``text`` is a well-formed skill name (the schema's pattern, for the whole string)."""
+    return _name_pattern().fullmatch(text) is not None
+
+
+@functools.cache
+def _name_pattern() -> re.Pattern[str]:
+    return re.compile(load_schema("skill")["properties"]["name"]["pattern"])
+
+
 def split_requirement(text: str) -> tuple[str, str]:
     """Split the string form of a requirement, ``'semver-bump >=1.0,<2'``, into its name and version range."""
     head = text.strip()
@@ -289,18 +378,13 @@ def _requirement_problems(raw: RawManifest) -> list[Problem]:
             continue  # the schema reports entries of the wrong type
         if not specifier:
             continue
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-        try:
-            SpecifierSet(specifier)
-        except InvalidSpecifier:
+        if parse_range(specifier) is None:
             problems.append(
                 Problem(
                     raw.display,
                     location,
                     f"{_short(specifier)} is not a valid version range",
-                    "write a PEP 440 range of comparisons joined by commas, e.g. '>=1.0,<2'"
-                    f" (for {name if isinstance(name, str) else 'the skill'}), or leave it out",
+                    f"{RANGE_FIX} (for {name if isinstance(name, str) else 'the skill'}), or leave it out",
                     code="bad-version-range",
                 )
             )
@@ -389,13 +473,16 @@ def _type_name(value: Any) -> str:
     if value is None:
         return "nothing (null)"
     if isinstance(value, (int, float)):
-        return f"the number {value}"
+        return f"the number {_short(value)}"
     return type(value).__name__
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return _bounded(repr(value), 60)
+
+
+def _bounded(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _dedupe(problems: Iterable[Problem]) -> list[Problem]:

@@ -70,6 +70,52 @@ def make_skill_fixture() -> MakeSkill:
     return make_skill
 
 
+#: The environment variables that lead to the user's files; ``isolated_environment`` points each at tmp.
+ISOLATED_VARIABLES = (
+    "HOME",
+    "SKILLPACK_HOME",
+    "SKILLPACK_CACHE",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_STATE_HOME",
+    "XDG_RUNTIME_DIR",
+)
+
+
+def _isolate(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
+    """Point every variable of ``ISOLATED_VARIABLES`` into ``root``; ``$SKILLPACK_CACHE`` is ``root/cache``."""
+    (root / "home").mkdir()
+    for variable in ISOLATED_VARIABLES:
+        name = "cache" if variable == "SKILLPACK_CACHE" else variable.lower().replace("_", "-")
+        monkeypatch.setenv(variable, str(root / name))
+    return root
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Isolate what runs outside any one test too (a module's fixtures, such as a wheel built once)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield _isolate(monkeypatch, tmp_path_factory.mktemp("session-env"))
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point HOME, the XDG folders and skillpack's own variables at a fresh folder, for every test.
+
+    No test may read or write the real user's home or cache, whatever the machine's environment says.
+    The folder is outside ``tmp_path`` so that a test listing ``tmp_path`` as a library sees only its
+    own files. Returns the folder; ``$SKILLPACK_CACHE`` is its ``cache/`` (see the ``cache`` fixture).
+    """
+    return _isolate(monkeypatch, tmp_path_factory.mktemp("env"))
+
+
+@pytest.fixture
+def cache(isolated_environment: Path) -> Path:
+    """Return the test's skillpack cache folder (``$SKILLPACK_CACHE``); it may not exist yet."""
+    return isolated_environment / "cache"
+
+
 @pytest.fixture
 def skill_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point ``$SKILLPACK_HOME`` at an empty folder and chdir into an empty project, so the default

@@ -9,11 +9,9 @@ arithmetic (see test_harness_runner.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from skillpack.backends.base import Request
 from skillpack.tokens import count_tokens
@@ -80,11 +78,3 @@ def within_first(limit: int, document: dict[str, Any] | None = None) -> Callable
         return answer if count_tokens(request.system[:end]) <= limit else UNKNOWN
 
     return responder
-
-
-@pytest.fixture(autouse=True)
-def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Keep suite skills and token caches inside the test's folder."""
-    folder = tmp_path / "skillpack-cache"
-    monkeypatch.setenv("SKILLPACK_CACHE", str(folder))
-    yield folder

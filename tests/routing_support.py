@@ -1,6 +1,6 @@
 """What the vector routers' tests (embedding, dense) share: a cache, a small library, the same checks.
 
-Fixtures are bound into a test module by assignment (``cache = routing_support.cache``).
+Fixtures are bound into a test module by assignment (``library = routing_support.library``).
 """
 
 from __future__ import annotations
@@ -15,13 +15,6 @@ import pytest
 from skillpack import SkillPack, UsageError
 from skillpack.routing.vectors import VectorRouter
 from tests.conftest import make_skill, within
-
-
-@pytest.fixture(autouse=True)
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point the index cache at ``tmp_path``."""
-    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
 
 
 @pytest.fixture

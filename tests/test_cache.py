@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+from conftest import MakeSkill, within
 
 from skillpack.cache import (
     CountStore,
@@ -128,3 +130,104 @@ def test_write_atomic_gives_ordinary_permissions_and_leaves_nothing_beside(tmp_p
     assert path.read_bytes() == b"shared with the team\n"
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
     assert sorted(p.name for p in path.parent.iterdir()) == ["report.md"]
+
+
+# -- hostile cache files: ignored (and rewritten), never a hang or a crash --------------------------
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "symlink-to-good", "deep-json", "huge-integer"])
+def test_a_hostile_checked_file_reads_as_missing(tmp_path: Path, kind: str) -> None:
+    import hashlib
+
+    path = tmp_path / "store.json"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "symlink-to-good":
+        write_checked(tmp_path / "good.json", {"a": 1}, "salt")
+        path.symlink_to("good.json")
+    else:
+        payload = b"[" * 100_000 + b"]" * 100_000 if kind == "deep-json" else b"1" * 5000
+        # A forged header: anyone can compute the checksum, so it proves nothing about the payload.
+        digest = hashlib.sha256(b"salt\0" + payload).hexdigest().encode("ascii")
+        path.write_bytes(b"skillpack-cache 1 " + digest + b"\n" + payload)
+    assert within(10, lambda: read_checked(path, "salt")) is None
+    store = within(10, lambda: CountStore(path, salt="salt"))
+    store.put("k", 1)
+    store.save()  # replaces whatever was there with a real store
+    assert not path.is_symlink() and read_checked(path, "salt") == {"k": 1}
+
+
+def test_data_json_cannot_hold_is_skipped_not_raised(tmp_path: Path) -> None:
+    write_checked(tmp_path / "a.json", {"a": {1, 2}})
+    write_checked(tmp_path / "b.json", {"a": float("nan")})
+    assert not (tmp_path / "a.json").exists() and not (tmp_path / "b.json").exists()
+
+
+def test_count_store_ignores_counts_no_counter_can_have_written(tmp_path: Path) -> None:
+    write_checked(tmp_path / "c.json", {"ok": 3, "huge": 10**100, "negative": -1, "text": "3"})
+    assert CountStore(tmp_path / "c.json").get("ok") == 3
+    assert [CountStore(tmp_path / "c.json").get(k) for k in ("huge", "negative", "text")] == [None] * 3
+
+
+def test_commands_finish_with_pipes_and_devices_in_place_of_every_cache_file(
+    tmp_path: Path, cache: Path, make_skill: MakeSkill
+) -> None:
+    from click.testing import CliRunner
+
+    from skillpack.cli.main import cli
+
+    library = tmp_path / "lib"
+    make_skill(library, "commit-writer", description="Writes commit messages.")
+    args = ["--path", str(library), "--only"]
+    assert CliRunner().invoke(cli, [*args, "route", "commit"]).exit_code == 0
+    files = [p for p in cache.rglob("*") if p.is_file()]
+    assert len(files) >= 3  # manifests, token counts, the lexical index
+    for number, path in enumerate(files):
+        path.unlink()
+        if number % 2:
+            os.mkfifo(path)
+        else:
+            path.symlink_to("/dev/zero")
+    for command in (["list"], ["route", "commit"], ["validate", str(library)]):
+        result = within(30, lambda: CliRunner().invoke(cli, [*args, *command]))  # noqa: B023
+        assert result.exit_code == 0, result.output
+        assert "Traceback" not in result.output
+
+
+def test_a_forged_manifest_store_cannot_make_an_unusable_skill_load(
+    tmp_path: Path, cache: Path, make_skill: MakeSkill
+) -> None:
+    from skillpack import SkillPack
+    from skillpack.validation import cache_salt
+
+    library = tmp_path / "lib"
+    make_skill(library, "fine")
+    make_skill(library, "forged")
+    SkillPack.from_paths([library], cache=True)
+    (store,) = (cache / "manifests").iterdir()
+    salt = cache_salt()
+    assert salt is not None
+    entries = read_checked(store, salt)
+    for key, entry in entries.items():
+        if "forged" in key:  # the checksum is recomputed, as anyone who can write the folder can do
+            entry["data"] = {"name": "forged\x1b]0;x\x07", "tags": "x"}
+            entry["problems"] = []
+    write_checked(store, entries, salt)
+    pack = SkillPack.from_paths([library], cache=True)
+    assert list(pack.names) == ["fine"]
+    assert [p.code for p in pack.problems] == ["no-description"]
+
+
+def test_every_test_runs_with_the_user_folders_pointed_at_its_own(isolated_environment: Path) -> None:
+    # The suite wrote into ~/.cache/skillpack, and failed when XDG_CACHE_HOME was set (issue 11, 14-15).
+    from conftest import ISOLATED_VARIABLES
+
+    from skillpack.cache import cache_dir
+    from skillpack.registry import user_home
+
+    for variable in ISOLATED_VARIABLES:
+        assert Path(os.environ[variable]).is_relative_to(isolated_environment), variable
+    for folder in (Path.home(), cache_dir(), user_home()):
+        assert folder.is_relative_to(isolated_environment)

@@ -20,8 +20,8 @@ REPORT = (
 
 
 @pytest.fixture(autouse=True)
-def _isolated(skill_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+def _isolated(skill_home: Path) -> None:
+    """Run every test in an empty project with an empty skill home."""
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from harness_support import LIMIT_EXAMPLE, isolated_cache, tiny_document, within_first, write_suite
+from harness_support import LIMIT_EXAMPLE, tiny_document, within_first, write_suite
 
 from skillpack import plugins
 from skillpack.backends.base import Reply, Request
@@ -19,8 +19,6 @@ from skillpack.cli.main import cli
 from skillpack.errors import BackendError
 from skillpack.harness.trials import TrialLog, read_trials
 from skillpack.hookspecs import hookimpl
-
-__all__ = ["isolated_cache"]
 
 
 class Flaky(FakeBackend):

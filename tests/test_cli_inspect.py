@@ -192,3 +192,81 @@ def test_show_warns_about_an_undeclared_symlink_outside(tmp_path: Path, make_ski
     shown = json.loads(result.stdout)
     assert shown["resources"] == []
     assert [line.split(": file: ")[0] for line in shown["warnings"]] == ["leaky/leak.txt"]
+
+
+# -- other people's text never drives the terminal ------------------------------------------------------
+
+OSC52 = "\x1b]52;c;cm0gLXJmIH4=\x07"  # write "rm -rf ~" to the clipboard
+TITLE = "\x1b]0;pwned\x07"
+HIDDEN = "\u202e"  # right-to-left override: the text reads differently than it is
+
+
+@pytest.fixture
+def hostile(tmp_path: Path, make_skill: MakeSkill) -> Path:
+    lib = tmp_path / "hostile"
+    make_skill(
+        lib,
+        "commit-helper",
+        description=f"Writes commit messages{OSC52}. Use when committing{TITLE}.",
+        examples=[f"write a commit message{HIDDEN}"],
+        body=f"# Commit\n\nSay{OSC52} this.\n",
+        resources=[f"notes{TITLE}.md"],
+    )
+    (lib / "commit-helper" / f"notes{TITLE}.md").write_text("x", encoding="utf-8")
+    bad = lib / f"evil{TITLE}"
+    bad.mkdir()
+    (bad / "skill.yaml").write_text("- a list\n", encoding="utf-8")
+    return lib
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["list"],
+        ["show", "commit-helper"],
+        ["route", "write a commit message"],
+        ["run", "--dry-run", "--backend", "fake", "write a commit message"],
+        ["run", "--backend", "fake", "--explain", "write a commit message"],
+        ["validate", "{lib}", "--verbose"],
+        ["lint", "{lib}"],
+        ["test", "{lib}"],
+    ],
+    ids=lambda command: "-".join(
+        part for part in command[:2] if part.isidentifier() or part.startswith("--")
+    ),
+)
+def test_control_characters_from_skills_are_escaped_in_every_human_output(
+    hostile: Path, command: list[str]
+) -> None:
+    # `skillpack list` printed an OSC 52 clipboard write and a window title from a description raw.
+    args = [part.replace("{lib}", str(hostile)) for part in command]
+    result = CliRunner().invoke(cli, ["--path", str(hostile), "--only", *args])
+    assert "Traceback" not in result.output
+    for raw in ("\x1b", "\x07", HIDDEN):
+        assert raw not in result.output, result.output
+    if args[0] in ("list", "show", "validate", "lint") or "--dry-run" in args:  # these quote the skill
+        assert "\\x1b]" in result.output, result.output
+
+
+def test_json_output_escapes_them_as_json_does(hostile: Path) -> None:
+    result = CliRunner().invoke(cli, ["--path", str(hostile), "--only", "list", "--format", "json"])
+    assert "\x1b" not in result.output and HIDDEN not in result.output
+    (row,) = json.loads(result.stdout)
+    assert row["description"] == f"Writes commit messages{OSC52}. Use when committing{TITLE}."
+
+
+def test_an_error_about_a_name_with_a_newline_is_one_line_and_installs_nothing(
+    skill_home: Path, tmp_path: Path
+) -> None:
+    # name: "abc\n" passed the schema ("$" matched before the newline) and installed as a folder "abc\n".
+    source = tmp_path / "src" / "abc"
+    source.mkdir(parents=True)
+    (source / "skill.yaml").write_text('name: "abc\\n"\ndescription: Does abc.\n', encoding="utf-8")
+    (source / "instructions.md").write_text("# Abc\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["install", str(source)])
+    assert result.exit_code == 1, result.output
+    (line,) = result.output.splitlines()
+    assert line.startswith("skillpack: error: ") and "contains a control character" in line
+    assert not (Path.cwd() / ".skillpack" / "skills").exists() or not any(
+        (Path.cwd() / ".skillpack" / "skills").iterdir()
+    )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness_support import LIMIT_EXAMPLE, isolated_cache, tiny_document, within_first, write_suite
+from harness_support import LIMIT_EXAMPLE, tiny_document, within_first, write_suite
 
 from skillpack.backends.base import Request
 from skillpack.errors import BackendError
@@ -22,8 +22,6 @@ from skillpack.harness.trials import read_trials
 anthropic = pytest.importorskip("anthropic", reason="the anthropic SDK is not installed")
 
 from skillpack.backends.anthropic import AnthropicBackend  # noqa: E402
-
-__all__ = ["isolated_cache"]
 
 BATCH_ID = "msgbatch_013Zva2CMHLNnXjNJJKqJ2EF"
 

@@ -6,14 +6,12 @@ import errno
 from pathlib import Path
 
 import pytest
-from harness_support import isolated_cache, write_suite
+from harness_support import write_suite
 
 from skillpack.backends.base import Reply, Request, Usage
 from skillpack.errors import SkillpackError
 from skillpack.harness import load_suite
 from skillpack.harness.cache import ReplyCache, request_key
-
-__all__ = ["isolated_cache"]
 
 
 def test_key_changes_with_everything_that_decides_the_answer(tmp_path: Path) -> None:

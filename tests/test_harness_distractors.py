@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from harness_support import isolated_cache, write_suite
+from harness_support import write_suite
 
 from skillpack.errors import UsageError
 from skillpack.harness import load_suite
 from skillpack.harness.distractors import distractors, installed
-
-__all__ = ["isolated_cache"]
 
 
 def test_draws_are_nested_deterministic_and_look_alikes_come_first(tmp_path: Path) -> None:

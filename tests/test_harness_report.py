@@ -7,14 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from harness_support import LIMIT_EXAMPLE, isolated_cache, within_first, write_suite
+from harness_support import LIMIT_EXAMPLE, within_first, write_suite
 
 from skillpack.backends.fake import FakeBackend
 from skillpack.harness import SweepConfig, run_sweep
 from skillpack.harness.report import plot, summary_markdown
 from skillpack.harness.scoring import summarize
-
-__all__ = ["isolated_cache"]
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ index i passes exactly when i <= 4: sizes 1, 2 and 4 pass at every position; at 
 
 from __future__ import annotations
 
+import concurrent.futures
 import errno
 import json
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from harness_support import UNKNOWN, isolated_cache, tiny_document, within_first, write_suite
+from harness_support import UNKNOWN, tiny_document, within_first, write_suite
 
 from skillpack.backends.base import Reply, Request
 from skillpack.backends.fake import FakeBackend
@@ -26,8 +27,6 @@ from skillpack.harness import SweepConfig, load_suite, run_sweep, wilson
 from skillpack.harness.runner import RunResult, plan
 from skillpack.harness.trials import TrialLog, read_trials
 from skillpack.tokens import count_tokens
-
-__all__ = ["isolated_cache"]
 
 LIMIT = 570
 SIZES = (1, 2, 4, 8, 12)
@@ -138,32 +137,44 @@ def test_rerun_skips_finished_trials(tmp_path: Path) -> None:
     assert result.skipped == result.planned and result.counts == {}
 
 
-def test_killed_run_resumes_without_losing_or_repeating_calls(tmp_path: Path) -> None:
+@pytest.mark.parametrize("order", ["as-they-come", "interrupt-first"])
+def test_killed_run_resumes_without_losing_or_repeating_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: str
+) -> None:
+    # With two calls in flight, the reply that finished just before the interrupt was cached or not
+    # depending on the order the runner looked at them: "interrupt-first" forces the order that lost it.
+    real_wait = concurrent.futures.wait
+
+    def interrupt_first(futures: Any, timeout: Any = None, return_when: Any = None) -> Any:
+        done, pending = real_wait(futures, timeout, concurrent.futures.ALL_COMPLETED)
+        return sorted(done, key=lambda f: f.exception() is None), pending
+
     suite = write_suite(tmp_path)
     calls: list[str] = []
 
-    def dies_after_ten(request: Request) -> str:
-        if len(calls) == 10:
-            raise KeyboardInterrupt  # what Ctrl-C or a kill looks like to the running code
-        calls.append(request.task)
-        return within_first(LIMIT)(request)
-
     class Dying(FakeBackend):
         def generate(self, request: Request) -> Reply:
-            dies_after_ten(request)
+            # jobs=1: one worker, so the 10th call starts only after the 9th has returned (and the
+            # patched wait hands both to the runner at once, the interrupted one first).
+            if len(calls) >= 9:
+                raise KeyboardInterrupt  # what Ctrl-C or a kill looks like to the running code
+            calls.append(request.task)
             return super().generate(request)
 
-    with pytest.raises(KeyboardInterrupt):
-        sweep(config(suite), tmp_path / "out", backend=Dying(responder=within_first(LIMIT)))
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        if order == "interrupt-first":
+            patch.setattr(concurrent.futures, "wait", interrupt_first)
+        sweep(config(suite, jobs=1), tmp_path / "out", backend=Dying(responder=within_first(LIMIT)))
     written = read_trials(tmp_path / "out" / "trials.jsonl")
-    assert len(written) >= 10
+    assert len(written) >= 9
     resumed = FakeBackend(responder=within_first(LIMIT))
     result = sweep(config(suite), tmp_path / "out", backend=resumed)
     assert result.skipped == len(written)
     fresh = FakeBackend(responder=within_first(LIMIT))
     sweep(config(suite), tmp_path / "fresh", backend=fresh)
     # Every call made before the kill was cached: the resumed run made only the rest.
-    assert len(resumed.history) == len(fresh.history) - 10
+    assert len(calls) == 9
+    assert len(resumed.history) == len(fresh.history) - 9
     resumed_cells, fresh_cells = cells(tmp_path / "out"), cells(tmp_path / "fresh")
     assert {c: r["passed"] for c, r in resumed_cells.items()} == {
         c: r["passed"] for c, r in fresh_cells.items()

@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from harness_support import isolated_cache, write_suite
+from harness_support import write_suite
 
 from skillpack.errors import UsageError
 from skillpack.harness import load_suite
 from skillpack.harness.distractors import installed
 from skillpack.harness.strategies import build_prompt, check_strategies
-
-__all__ = ["isolated_cache"]
 
 
 @pytest.fixture

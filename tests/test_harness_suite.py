@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness_support import isolated_cache, tiny_document, write_suite
+from harness_support import tiny_document, write_suite
 
 from skillpack.errors import UsageError
 from skillpack.harness import BUNDLED_SUITE, load_suite
-
-__all__ = ["isolated_cache"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -64,11 +62,11 @@ def test_generator_is_deterministic_and_the_committed_file_is_current() -> None:
     assert generator.main(["--check", "--out", str(BUNDLED_SUITE)]) == 0
 
 
-def test_inline_skills_become_skill_folders(tmp_path: Path, isolated_cache: Path) -> None:
+def test_inline_skills_become_skill_folders(tmp_path: Path, cache: Path) -> None:
     suite = load_suite(write_suite(tmp_path))
     assert len(suite.skills) == 12
     skill = suite.skill("team00-ticket-codes")
-    assert skill.manifest_path.name == "SKILL.md" and str(isolated_cache) in str(skill.manifest_path)
+    assert skill.manifest_path.name == "SKILL.md" and str(cache) in str(skill.manifest_path)
     assert "QX-00-TICKET" in skill.instructions()
     assert suite.families["team07-invoice-codes"] == "invoice"
     # Loading again leaves identical files alone.

@@ -28,6 +28,30 @@ def test_last_record_wins_and_torn_lines_are_skipped(tmp_path: Path) -> None:
     assert set(read_trials(path)) == {"a", "b", "c"}
 
 
+def test_a_line_torn_inside_a_utf8_character_is_dropped_and_the_run_resumes(tmp_path: Path) -> None:
+    # A kill or a full disk cut the line inside "é" (two bytes): every resume raised UnicodeDecodeError.
+    path = tmp_path / "trials.jsonl"
+    with TrialLog(path) as log:
+        log.append({"trial_id": "a", "status": "ok", "answer": "café"})
+    torn = '{"trial_id": "b", "status": "ok", "answer": "café"}'.encode()
+    with open(path, "ab") as handle:
+        handle.write(torn[: torn.index("é".encode()) + 1])
+    assert {k: v["answer"] for k, v in read_trials(path).items()} == {"a": "café"}
+    with TrialLog(path) as log:
+        log.append({"trial_id": "b", "status": "ok", "answer": "thé"})
+    assert {k: v["answer"] for k, v in read_trials(path).items()} == {"a": "café", "b": "thé"}
+
+
+def test_a_pipe_in_place_of_the_trials_file_is_one_line(tmp_path: Path) -> None:
+    from conftest import within
+
+    path = tmp_path / "trials.jsonl"
+    os.mkfifo(path)
+    with pytest.raises(SkillpackError) as caught:
+        within(10, lambda: read_trials(path))
+    assert str(caught.value) == f"{path}: cannot be read: not a regular file but a named pipe (FIFO)"
+
+
 def test_missing_file_reads_as_empty(tmp_path: Path) -> None:
     assert read_trials(tmp_path / "none.jsonl") == {}
 

@@ -30,11 +30,6 @@ class TableRouter:
         return Ranking(self.name, tuple(Match(pack.get(n), 1.0 / (i + 1)) for i, n in enumerate(names[:k])))
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
-
-
 def _codes(report: object, code: str) -> list[str]:
     return [str(p) for p in report.problems if p.code == code]  # type: ignore[attr-defined]
 

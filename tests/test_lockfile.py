@@ -188,5 +188,40 @@ def test_an_entry_path_outside_its_source_is_refused(lock_path: Path, path: str,
 
 def test_a_name_with_a_final_newline_is_refused(lock_path: Path) -> None:
     _write(lock_path, {"lockfile-version": LOCK_VERSION, "skills": [_entry("abc\n")]})
-    with pytest.raises(SkillpackError, match="is not a skill name"):
+    with pytest.raises(SkillpackError, match=r"\$\.skills\[0\]\.name: 'abc\\n' does not match"):
         read_lock(lock_path)
+
+
+# -- a hostile skillpack.lock: one clear line, never a hang or a traceback ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda p: os.mkfifo(p), "cannot be read: not a regular file but a named pipe (FIFO)"),
+        (lambda p: p.symlink_to("/dev/zero"), "cannot be read: not a regular file but a character device"),
+        (
+            lambda p: p.write_text("[" * 100_000 + "]" * 100_000),
+            "not a skillpack lock file (nested too deeply)",
+        ),
+        (lambda p: p.write_text("1" * 5000), "not a skillpack lock file (Exceeds the limit (4300 digits)"),
+    ],
+    ids=["fifo", "dev-zero", "deep-json", "huge-integer"],
+)
+def test_a_hostile_lock_is_one_line(tmp_path: Path, make: object, says: str) -> None:
+    from conftest import within
+
+    path = tmp_path / LOCK_NAME
+    make(path)  # type: ignore[operator]
+    with pytest.raises(SkillpackError) as caught:
+        within(10, lambda: read_lock(path))
+    message = str(caught.value)
+    assert message.startswith(f"{path}: {says}") and "\n" not in message
+    assert message.endswith(" — restore it from version control, or delete it and reinstall")
+
+
+def test_a_schema_error_quotes_a_long_value_shortened(tmp_path: Path) -> None:
+    path = _write(tmp_path / LOCK_NAME, {"lockfile-version": LOCK_VERSION, "skills": ["x" * 100_000]})
+    with pytest.raises(SkillpackError) as caught:
+        read_lock(path)
+    assert len(str(caught.value)) < 500

@@ -286,10 +286,47 @@ def test_unreadable_manifest_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     )
 
 
-def test_an_integer_too_long_to_convert_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("value", "column"),
+    [("9" * 5000, 10), ("0x" + "f" * 5000, 10), ("-0b1" + "0" * 64, 10), ("[1, " + "9" * 20 + "]", 14)],
+    ids=["decimal", "hexadecimal", "binary", "in-a-list"],
+)
+def test_an_integer_wider_than_64_bits_is_refused_where_it_is(
+    tmp_path: Path, value: str, column: int
+) -> None:
+    # 0x + 5,000 f passed the parser, then broke every command on printing it (Python's 4,300-digit limit).
     folder = tmp_path / "digits"
-    write(folder, "skill.yaml", "name: digits\ndescription: x\nversion: " + "9" * 5000 + "\n")
-    assert refusal(folder).startswith("digits/skill.yaml: yaml: a value cannot be read: Exceeds the limit")
+    write(folder, "skill.yaml", f"name: digits\ndescription: x\nversion: {value}\n")
+    assert refusal(folder) == (
+        f"digits/skill.yaml: line 3, column {column}: a number wider than 64 bits — quote it if it is text"
+        ' (version: "1.0.0"), or use a smaller number'
+    )
+
+
+def test_the_widest_integer_allowed_still_loads(tmp_path: Path) -> None:
+    folder = tmp_path / "wide"
+    write(
+        folder, "skill.yaml", f"name: wide\ndescription: x\nmetadata: {{a: {2**64 - 1}, b: {-(2**64 - 1)}}}\n"
+    )
+    assert read_manifest(folder).data["metadata"] == {"a": 2**64 - 1, "b": -(2**64 - 1)}
+
+
+def test_mapping_keys_become_text_at_every_depth(tmp_path: Path) -> None:
+    # Keys of mixed types cannot be sorted: jsonschema's best_match raised TypeError for every command.
+    folder = tmp_path / "keys"
+    write(
+        folder, "skill.yaml", "name: keys\ndescription: x\nmetadata: {a: 1, 2: 3, null: 4, true: [{5: 6}]}\n"
+    )
+    assert read_manifest(folder).data["metadata"] == {"a": 1, "2": 3, "None": 4, "True": [{"5": 6}]}
+
+
+def test_a_key_written_as_number_and_as_text_is_a_duplicate(tmp_path: Path) -> None:
+    folder = tmp_path / "twice"
+    write(folder, "skill.yaml", "name: twice\ndescription: x\nmetadata:\n  1: a\n  '1': b\n")
+    assert refusal(folder) == (
+        "twice/skill.yaml: line 4, column 3: duplicate key '1', written two ways (such as 1 and '1') — keep one"
+        " of them"
+    )
 
 
 def test_deep_nesting_is_refused(tmp_path: Path) -> None:

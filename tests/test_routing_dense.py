@@ -12,7 +12,6 @@ from skillpack.routing import dense
 from skillpack.routing.dense import DenseRouter, DenseSettings
 from tests import routing_support
 
-cache = routing_support.cache
 library = routing_support.library
 
 needs_minilm = pytest.mark.skipif(

@@ -13,7 +13,6 @@ from skillpack.routing import embedding
 from skillpack.routing.embedding import EmbeddingRouter, EmbeddingSettings
 from tests import routing_support
 
-cache = routing_support.cache
 library = routing_support.library
 
 needs_wordllama = pytest.mark.skipif(

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import math
+import os
+from array import array
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from skillpack import SkillPack
 from skillpack.routing.index import KEEP_PER_KIND, MAGIC, cache_dir, content_key, load_or_build
 from skillpack.routing.lexical import LexicalRouter
-from tests.conftest import MakeSkill
+from skillpack.routing.vectors import VectorIndex
+from tests.conftest import MakeSkill, within
 
 
 def build_counter() -> tuple[list[int], dict[str, object]]:
@@ -25,8 +33,11 @@ def build_counter() -> tuple[list[int], dict[str, object]]:
 
 def test_cache_dir_follows_skillpack_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "c"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_dir() == tmp_path / "c" / "index"
     monkeypatch.delenv("SKILLPACK_CACHE")
+    assert cache_dir() == tmp_path / "xdg" / "skillpack" / "index"
+    monkeypatch.delenv("XDG_CACHE_HOME")
     assert cache_dir() == Path.home() / ".cache" / "skillpack" / "index"
 
 
@@ -129,3 +140,118 @@ def test_old_indexes_are_pruned(tmp_path: Path) -> None:
     assert len(kept) == KEEP_PER_KIND
     assert f"kind-{KEEP_PER_KIND + 3:032x}.idx" in kept  # the newest stays
     assert (tmp_path / f"other-{'ff' * 16}.idx").is_file()  # other kinds are left alone
+
+
+# -- forged and hostile index files: always "rebuild", never a crash or a hang ----------------------
+
+
+def _signed(payload: bytes) -> bytes:
+    return MAGIC + hashlib.sha256(payload).digest() + payload
+
+
+def _lexical_fields(path: Path) -> list[object]:
+    data = path.read_bytes()
+    return list(marshal.loads(data[len(MAGIC) + 32 :]))
+
+
+def _docs(*numbers: int) -> bytes:
+    return array("i", numbers).tobytes()
+
+
+def _weights(*values: float) -> bytes:
+    return array("d", values).tobytes()
+
+
+FORGERIES: dict[str, Callable[[list[Any]], object]] = {
+    "not-a-tuple": lambda f: [1, 2, 3],
+    "short-tuple": lambda f: tuple(f[:3]),
+    "other-names": lambda f: (f[0], ["intruder", *f[1][1:]], *f[2:]),
+    "names-twice": lambda f: (f[0], [f[1][0], f[1][0]], *f[2:]),
+    "names-not-text": lambda f: (f[0], [1, 2], *f[2:]),
+    "doc-out-of-range": lambda f: (*f[:4], {"commit": (_docs(99), _weights(1.0))}, *f[5:]),
+    "negative-doc": lambda f: (*f[:4], {"commit": (_docs(-1), _weights(1.0))}, *f[5:]),
+    "unequal-lengths": lambda f: (*f[:4], {"commit": (_docs(0, 1), _weights(1.0))}, *f[5:]),
+    "torn-array": lambda f: (*f[:4], {"commit": (b"\x00\x00\x00", _weights(1.0))}, *f[5:]),
+    "nan-weight": lambda f: (*f[:5], {"commit": (_docs(0), _weights(math.nan))}, f[6]),
+    "idf-text": lambda f: (f[0], f[1], {"commit": "x"}, *f[3:]),
+    "unseen-idf-huge": lambda f: (*f[:3], 10**400, *f[4:]),
+    "postings-list": lambda f: (*f[:4], [], *f[5:]),
+    "splits-numbers": lambda f: (*f[:6], {"a": [1]}),
+    "format-text": lambda f: ("x" * 10_000, *f[1:]),
+}
+
+
+@pytest.mark.parametrize("forgery", FORGERIES, ids=list(FORGERIES))
+def test_a_forged_lexical_index_with_a_valid_checksum_is_rebuilt(
+    forgery: str, cache: Path, make_skill: MakeSkill, tmp_path: Path
+) -> None:
+    # Each of these crashed routing (IndexError, KeyError, ValueError from zip(strict=True), ...).
+    make_skill(tmp_path / "lib", "commit-writer", description="Writes commit messages.")
+    make_skill(tmp_path / "lib", "haiku", description="Writes haiku poems.")
+    LexicalRouter().prepare(SkillPack.from_paths([tmp_path / "lib"]))
+    (path,) = (cache / "index").glob("lexical-*.idx")
+    path.write_bytes(_signed(marshal.dumps(FORGERIES[forgery](_lexical_fields(path)))))
+    ranking = LexicalRouter().rank("commit", SkillPack.from_paths([tmp_path / "lib"]))
+    assert ranking.matches[0].skill.name == "commit-writer"
+    (note,) = ranking.notes
+    assert note.startswith(f"the persisted lexical index {path} cannot be decoded (") and len(note) < 400
+    assert note.endswith("; rebuilt it")
+    assert LexicalRouter().rank("commit", SkillPack.from_paths([tmp_path / "lib"])).notes == ()  # rewritten
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "symlink-to-index", "folder"])
+def test_something_else_in_place_of_an_index_file_is_replaced_without_hanging(
+    kind: str, cache: Path, make_skill: MakeSkill, tmp_path: Path
+) -> None:
+    make_skill(tmp_path / "lib", "commit-writer", description="Writes commit messages.")
+    LexicalRouter().prepare(SkillPack.from_paths([tmp_path / "lib"]))
+    (path,) = (cache / "index").glob("lexical-*.idx")
+    saved = tmp_path / "saved.idx"
+    path.rename(saved)
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "symlink-to-index":
+        path.symlink_to(saved)  # even a good index is not read through a link someone else may point
+    else:
+        path.mkdir()
+    ranking = within(20, lambda: LexicalRouter().rank("commit", SkillPack.from_paths([tmp_path / "lib"])))
+    assert ranking.matches[0].skill.name == "commit-writer"
+    assert ranking.notes[0].startswith(f"the persisted lexical index {path} cannot be read (")
+    if kind != "folder":  # a folder cannot be replaced by a file: rebuilt every time, said every time
+        assert path.is_file() and not path.is_symlink()
+
+
+def test_the_vector_index_decoder_refuses_what_encode_cannot_have_written() -> None:
+    import numpy as np
+
+    good = VectorIndex(
+        ["a", "b"],
+        np.ones((2, 4), dtype=np.float32),
+        np.ones((1, 4), dtype=np.float32),
+        np.array([1], dtype=np.int32),
+        {7: 0.5},
+    )
+
+    def decode(payload: bytes, *, state_ok: Callable[[Any], bool] = lambda s: s == {7: 0.5}) -> VectorIndex:
+        return VectorIndex.decode(payload, 3, 4, names=["b", "a"], state_ok=state_ok)
+
+    assert decode(good.encode(3)).names == ["a", "b"]
+    fields = list(marshal.loads(good.encode(3)))
+    forged = {
+        "format": (2, *fields[1:]),
+        "names": (3, ["a", "c"], *fields[2:]),
+        "skill rows": (3, fields[1], fields[2][:-4], *fields[3:]),
+        "not finite": (3, fields[1], np.full((2, 4), np.inf, dtype=np.float32).tobytes(), *fields[3:]),
+        "owner": (3, *fields[1:4], np.array([2], dtype=np.int32).tobytes(), fields[5]),
+        "owner count": (3, *fields[1:4], np.array([0, 1], dtype=np.int32).tobytes(), fields[5]),
+        "state": (3, *fields[1:5], {7: "x"}),
+        "not bytes": (3, fields[1], [1.0] * 8, *fields[3:]),
+    }
+    for what, payload in forged.items():
+        with pytest.raises(ValueError):
+            decode(marshal.dumps(payload))
+        assert what
+    with pytest.raises(ValueError, match="state"):
+        decode(good.encode(3), state_ok=lambda state: state is None)

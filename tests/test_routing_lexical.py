@@ -23,13 +23,6 @@ from skillpack.triggers import without_example
 from tests.conftest import MakeSkill, within
 
 
-@pytest.fixture(autouse=True)
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("SKILLPACK_CACHE", str(folder))
-    return folder
-
-
 @pytest.fixture
 def library(tmp_path: Path, make_skill: MakeSkill) -> Path:
     root = tmp_path / "skills"

@@ -29,11 +29,6 @@ class TableRouter:
         return Ranking(self.name, tuple(Match(pack.get(n), 1.0) for n in names[:k]))
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
-
-
 @pytest.fixture
 def library(tmp_path: Path, make_skill: MakeSkill) -> SkillPack:
     make_skill(tmp_path, "alpha", examples=["a1", "a2", "a3", "a4"], counter_examples=["not-a1", "not-a2"])

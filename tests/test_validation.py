@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import OMIT, REPO, MakeSkill
+from conftest import GOOD_NEIGHBOUR, OMIT, REPO, BadCase, MakeSkill, bad_cases, within
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
@@ -28,6 +29,71 @@ def codes(found: list[Problem]) -> list[tuple[str, str]]:
 
 
 # -- the schema itself ------------------------------------------------------------------------------
+
+
+def _patterns(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["pattern"]] if isinstance(node.get("pattern"), str) and "type" in node else []
+        return found + [p for value in node.values() for p in _patterns(value)]
+    if isinstance(node, list):
+        return [p for value in node for p in _patterns(value)]
+    return []
+
+
+def test_every_schema_pattern_holds_for_the_whole_string() -> None:
+    # jsonschema applies a pattern with re.search, where "$" also matches before a final newline:
+    # name: "abc\n" passed, installed as the folder "abc\n" and could not be uninstalled. "$(?!\n)"
+    # means the end of the string in Python and in ECMA-262 alike.
+    schemas = sorted((REPO / "schemas").glob("*.schema.json"))
+    patterns = [p for path in schemas for p in _patterns(load_schema(path.name.split(".")[0]))]
+    assert len(schemas) == 4 and len(patterns) >= 9
+    for pattern in patterns:
+        assert pattern.startswith("^") and pattern.endswith("$(?!\\n)"), pattern
+
+
+@pytest.mark.parametrize("field", ["name", "requires"])
+def test_a_trailing_newline_fails_the_schema(field: str) -> None:
+    validator = Draft202012Validator(load_schema("skill"))
+    good: dict[str, Any] = {"name": "abc", "description": "x", "requires": ["abc >=1.0"]}
+    assert not list(validator.iter_errors(good))
+    bad = dict(good, **{field: "abc\n" if field == "name" else ["abc >=1.0\n"]})
+    assert [e.validator for e in validator.iter_errors(bad)] in (["pattern"], ["oneOf"])
+
+
+def test_a_name_with_a_control_character_is_refused_even_when_lenient(tmp_path: Path) -> None:
+    folder = tmp_path / "abc"
+    folder.mkdir()
+    (folder / "skill.yaml").write_text('name: "abc\\n"\ndescription: x\n', encoding="utf-8")
+    (folder / "instructions.md").write_text("x", encoding="utf-8")
+    first = problems(folder, strict=False)[0]
+    assert (first.code, first.fatal) == ("name-control-character", True)
+    assert str(first) == (
+        "abc/skill.yaml: $.name: 'abc\\n' contains a control character (a line break, tab, escape or bidi override) — use 1-64"
+        " lowercase letters, digits and single hyphens, e.g. 'my-skill'"
+    )
+
+
+def test_a_check_that_breaks_costs_only_its_skill(
+    tmp_path: Path, make_skill: MakeSkill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skillpack import SkillPack, validation
+
+    make_skill(tmp_path, "fine")
+    make_skill(tmp_path, "odd", tags=["boom"])
+    real = validation._schema_problems
+
+    def breaks_on_odd(raw: Any) -> list[Problem]:
+        if raw.folder.name == "odd":
+            raise TypeError("'>' not supported between instances of 'int' and 'str'")
+        return real(raw)
+
+    monkeypatch.setattr(validation, "_schema_problems", breaks_on_odd)
+    pack = SkillPack.from_paths([tmp_path])
+    assert list(pack.names) == ["fine"]
+    assert [str(p) for p in pack.problems] == [
+        "odd/skill.yaml: $: cannot be checked (TypeError: '>' not supported between instances of 'int' and"
+        " 'str') — simplify the manifest to plain text, lists and mappings; please report this to skillpack"
+    ]
 
 
 def test_schema_is_a_valid_2020_12_schema_with_every_property_described() -> None:
@@ -118,10 +184,10 @@ def test_a_complete_manifest_has_no_problems_in_strict_mode(
             " fix the path",
         ),
         (
-            {"version": "1.0"},
-            "schema:pattern",
-            "odd/skill.yaml: $.version: '1.0' does not have the required form — use a semantic version"
-            " MAJOR.MINOR.PATCH, e.g. 1.0.0",
+            {"version": "1.0.0-alpha.beta"},
+            "bad-version",
+            "odd/skill.yaml: $.version: '1.0.0-alpha.beta' is not a valid version — write a PEP 440 version"
+            " such as 1.2.0 or 1.2.0rc1 (SemVer's 1.2.0-rc.1 is accepted too)",
         ),
         (
             {"name": "Odd"},
@@ -407,3 +473,25 @@ def test_a_path_too_long_for_the_file_system_is_reported_shortened(
         f"long/skill.yaml: $.resources[0]: '{'a' * 56}... does not exist — create {'a' * 56}... in the skill"
         " folder or fix the path"
     )
+
+
+@pytest.mark.parametrize("case", bad_cases(), ids=lambda case: case.name)
+@pytest.mark.parametrize("command", ["lint", "route", "test"])
+def test_a_bad_input_costs_only_itself_in_lint_route_and_test(
+    case: BadCase, command: str, bad_library: Callable[[BadCase], Path]
+) -> None:
+    # One manifest (metadata: {a: 1, 2: 3}, version: 0x + 5,000 f) broke these for every skill.
+    from click.testing import CliRunner
+
+    from skillpack.cli.main import cli
+
+    library = bad_library(case)
+    args = {
+        "lint": ["lint", str(library)],
+        "route": ["route", GOOD_NEIGHBOUR],
+        "test": ["test", str(library)],
+    }
+    result = within(60, lambda: CliRunner().invoke(cli, ["--path", str(library), "--only", *args[command]]))
+    assert result.exit_code in (0, 1), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output

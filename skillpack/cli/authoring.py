@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from skillpack.cli.common import echo_json, format_option, settings
+from skillpack.cli.common import echo, echo_json, format_option, printable, settings
 from skillpack.errors import UsageError
 from skillpack.lint import CLIENT_BUDGETS, lint
 from skillpack.registry import SkillPack
@@ -75,14 +75,17 @@ def lint_(ctx: click.Context, paths: tuple[Path, ...], router_name: str, output_
         echo_json(report.to_dict())
     else:
         for problem in report.problems:
-            click.echo(f"{'' if problem.severity == 'error' else 'warning: '}{problem}")
+            echo(
+                f"{'' if problem.severity == 'error' else 'warning: '}{printable(str(problem), one_line=True)}"
+            )
         for confusion in report.confusions:
             for example in confusion.examples[1:]:
-                click.echo(
-                    f"  also ranks {confusion.rival} first: {example!r} (an example of {confusion.skill})"
+                echo(
+                    f"  also ranks {confusion.rival} first: {printable(repr(example), one_line=True)}"
+                    f" (an example of {confusion.skill})"
                 )
         budgets = ", ".join(f"{b.client} ~{b.total_chars:,}" for b in CLIENT_BUDGETS)
-        click.echo(
+        echo(
             f"{report.skills} skills linted: {report.errors} errors, {report.warnings} warnings;"
             f" catalog {report.catalog_chars:,} characters ({budgets})"
         )
@@ -166,27 +169,29 @@ def _ratio(value: float | None) -> str:
 
 
 def _print_report(report: TriggerReport) -> None:
-    width = max((len(r.name) for r in report.results), default=4)
+    names = {r.name: printable(r.name, one_line=True) for r in report.results}
+    width = max((len(name) for name in names.values()), default=4)
     for result in report.results:
         status = "PASS" if result.passed else "FAIL"
-        click.echo(
-            f"{status}  {result.name:<{width}}  recall {result.hits}/{result.examples} ({_ratio(result.recall)})"
+        echo(
+            f"{status}  {names[result.name]:<{width}}  recall {result.hits}/{result.examples} ({_ratio(result.recall)})"
             f"  precision {_precision(result)}"
         )
         for probe in result.failures:
-            click.echo(f"      {_failure(result.name, probe)}")
+            echo(f"      {printable(_failure(result.name, probe), one_line=True)}")
     if report.untested:
-        click.echo(f"untested (no examples or counter_examples): {', '.join(report.untested)}")
+        untested = printable(", ".join(report.untested), one_line=True)
+        echo(f"untested (no examples or counter_examples): {untested}")
     totals = report.totals()
     mode = ", leave-one-out" if report.holdout else ", --no-holdout: each example indexed"
-    click.echo(
+    echo(
         f"{totals['skills']} skills tested against a library of {report.library} with {report.router}"
         f" (k={report.k}, counter-k={report.counter_k}{mode}): {totals['skills'] - totals['failed_skills']} passed,"
         f" {totals['failed_skills']} failed; {totals['probes'] - totals['failed_probes']}/{totals['probes']} probes"
         " passed"
     )
     if not report.results:
-        click.echo("nothing to test: add examples: (and counter_examples:) to the skills' manifests")
+        echo("nothing to test: add examples: (and counter_examples:) to the skills' manifests")
 
 
 def _precision(result: SkillResult) -> str:
@@ -227,7 +232,7 @@ def pack(skill_dir: Path, out_dir: Path) -> None:
     from skillpack.archive import pack_skill
 
     result = pack_skill(skill_dir, out_dir=out_dir)
-    click.echo(f"wrote {result.path} ({result.files} files, sha256 {result.sha256})")
+    echo(f"wrote {result.path} ({result.files} files, sha256 {result.sha256})")
 
 
 COMMANDS = [lint_, test, pack]

@@ -10,6 +10,7 @@ from typing import TextIO
 
 import click
 
+from skillpack.cli.common import echo
 from skillpack.errors import UsageError
 
 SIZES_HELP = "1,2,4,8,16,32,64,128,256"
@@ -203,16 +204,16 @@ def bench(
     progress: Callable[[int, int, int, int], None] | None = None if no_progress else ProgressLine(sys.stderr)
     result = run_sweep(config, out, progress=progress, argv=["skillpack", *sys.argv[1:]], draw=not no_plot)
     cells = summarize(result.all_records, config.strategies)
-    click.echo(summary_markdown(cells), nl=False)
+    echo(summary_markdown(cells), nl=False)
     ran = sum(result.counts.values())
-    click.echo(
+    echo(
         f"\n{result.planned} trials planned, {result.skipped} already done, {ran} run now"
         + "".join(f", {count} {status}" for status, count in sorted(result.counts.items()))
         + f"; results in {out}/ (summary.md, summary.csv, trials.jsonl, manifest.json)"
     )
     errors = sum(1 for record in result.all_records if record["status"] == "error")
     if errors:
-        click.echo(
+        echo(
             f"skillpack: error: {errors} trials failed (see the error field in {out}/trials.jsonl);"
             " run the same command again to retry them",
             err=True,

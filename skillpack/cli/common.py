@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,14 +79,53 @@ def selection_options(command: F) -> F:
     return command
 
 
+#: What a terminal may act on rather than show: C0 and C1 controls (ESC starts the sequences that set the
+#: window title or write the clipboard, OSC 52), DEL, line and paragraph separators, the bidirectional
+#: overrides and isolates and zero-width characters that make text read differently than it is, lone
+#: surrogates (an undecodable file name), and the byte-order mark. Newline and tab are kept by ``echo``.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ud800-\udfff]"
+)
+_CONTROL_OR_BREAK = re.compile(f"[\n\t{_CONTROL.pattern[1:-1]}]")
+
+
+def printable(text: str, *, one_line: bool = False) -> str:
+    """Return ``text`` with each control character written out as an escape (``\\x1b``, ``\\u202e``).
+
+    Skill manifests, instructions, folder names and model replies are other people's text: printed raw,
+    they could retitle the window, write the clipboard or hide what they say. ``one_line`` escapes
+    newlines and tabs as well, for what must stay on its line (a name, a description, a problem).
+    """
+    pattern = _CONTROL_OR_BREAK if one_line else _CONTROL
+    return pattern.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print human-readable ``message`` with its control characters escaped (see ``printable``).
+
+    Every human-readable output goes through here; JSON output (``echo_json``) is escaped by JSON itself.
+    """
+    click.echo(printable(message), err=err, nl=nl)
+
+
 def echo_json(data: Any) -> None:
-    """Print ``data`` as indented, key-sorted JSON (stable bytes for scripts and diffs)."""
-    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+    """Print ``data`` as indented, key-sorted JSON (stable bytes for scripts and diffs).
+
+    Text stays UTF-8, but what a terminal would act on is written as a JSON escape (``\\u202e``), which
+    reads back as the same string.
+    """
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    click.echo(_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text))
 
 
 def shorten(text: str, width: int) -> str:
-    """Return ``text`` on one line, cut to ``width`` characters with an ellipsis."""
-    line = " ".join(text.split())
+    """Return ``text`` on one line, cut to ``width`` characters with an ellipsis, its controls escaped."""
+    line = printable(" ".join(text.split()), one_line=True)
     return line if len(line) <= width else line[: width - 1] + "…"
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from skillpack.cli.common import echo
 from skillpack.evaluation import METRICS, evaluate, read_queries
 from skillpack.plugins import get_router
 from skillpack.registry import SkillPack
@@ -39,10 +40,10 @@ def eval_command(skills_dir: Path, queries: Path, router_name: str, k: int, as_j
     labelled = read_queries(queries, known=set(pack.names))
     result = evaluate(pack, labelled, router, k=k)
     if as_json:
-        click.echo(json.dumps(result))
+        echo(json.dumps(result))
         return
     width = max(len(key) for key in METRICS)
-    click.echo(f"router {router_name}, k={k}, {skills_dir} x {queries}")
+    echo(f"router {router_name}, k={k}, {skills_dir} x {queries}")
     for key in METRICS:
         value = result[key]
         shown = (
@@ -50,7 +51,7 @@ def eval_command(skills_dir: Path, queries: Path, router_name: str, k: int, as_j
             if isinstance(value, float) and key not in ("p50_ms", "p95_ms", "build_s")
             else value
         )
-        click.echo(f"{key:<{width}}  {shown}")
+        echo(f"{key:<{width}}  {shown}")
 
 
 COMMANDS = (eval_command,)

@@ -7,7 +7,7 @@ from typing import Any
 import click
 import yaml
 
-from skillpack.cli.common import echo_json, format_option, load_pack, shorten
+from skillpack.cli.common import echo, echo_json, format_option, load_pack, printable, shorten
 from skillpack.errors import SkillContentError
 from skillpack.skill import Skill
 from skillpack.tokens import count_tokens
@@ -54,21 +54,23 @@ def list_(ctx: click.Context, output_format: str) -> None:
     if output_format == "json":
         echo_json(rows)
         return
-    width = max((len(r["name"]) for r in rows), default=4)
+    names = [printable(r["name"], one_line=True) for r in rows]
+    width = max((len(name) for name in names), default=4)
     if rows:
-        click.echo(f"{'NAME':<{width}}  {'SOURCE':<8}  {'TOKENS':>6}  DESCRIPTION")
+        echo(f"{'NAME':<{width}}  {'SOURCE':<8}  {'TOKENS':>6}  DESCRIPTION")
     else:
-        click.echo("no skills found; create one with `skillpack new NAME` or add --path FOLDER")
-    for row in rows:
+        echo("no skills found; create one with `skillpack new NAME` or add --path FOLDER")
+    for name, row in zip(names, rows, strict=True):
         shown = "?" if row["tokens"] is None else str(row["tokens"])
         flag = f" [{len(row['warnings'])} warning(s)]" if row["warnings"] else ""
         description = shorten(row["description"], 70)
-        click.echo(f"{row['name']:<{width}}  {row['source']:<8}  {shown:>6}  {description}{flag}")
+        echo(f"{name:<{width}}  {row['source']:<8}  {shown:>6}  {description}{flag}")
     for shadow in pack.shadowed:
-        click.echo(f"shadowed: {shadow.skill.name} at {shadow.skill.folder} (by {shadow.by.folder})")
+        shadowed = f"{shadow.skill.name} at {shadow.skill.folder} (by {shadow.by.folder})"
+        echo(f"shadowed: {printable(shadowed, one_line=True)}")
     for problem in pack.problems:
-        click.echo(f"skipped: {problem}", err=True)
-    click.echo(f"{len(rows)} skills", err=True)
+        echo(f"skipped: {printable(str(problem), one_line=True)}", err=True)
+    echo(f"{len(rows)} skills", err=True)
 
 
 @click.command()
@@ -101,15 +103,15 @@ def show(ctx: click.Context, name: str, output_format: str) -> None:
             }
         )
         return
-    click.echo(f"# {skill.name} ({skill.form}, {skill.source}: {skill.folder})")
-    click.echo("\n## manifest\n")
-    click.echo(yaml.safe_dump(dict(skill.manifest), sort_keys=False, allow_unicode=True, width=100).rstrip())
-    click.echo(f"\n## instructions ({count_tokens(instructions)} tokens)\n")
-    click.echo(instructions.rstrip())
-    click.echo("\n## resources\n")
-    click.echo("\n".join(f"- {r}" for r in resources) if resources else "(none)")
+    echo(printable(f"# {skill.name} ({skill.form}, {skill.source}: {skill.folder})", one_line=True))
+    echo("\n## manifest\n")
+    echo(yaml.safe_dump(dict(skill.manifest), sort_keys=False, allow_unicode=True, width=100).rstrip())
+    echo(f"\n## instructions ({count_tokens(instructions)} tokens)\n")
+    echo(instructions.rstrip())
+    echo("\n## resources\n")
+    echo("\n".join(f"- {printable(r, one_line=True)}" for r in resources) if resources else "(none)")
     for problem in warnings:
-        click.echo(f"warning: {problem}", err=True)
+        echo(f"warning: {printable(str(problem), one_line=True)}", err=True)
 
 
 COMMANDS = [list_, show]

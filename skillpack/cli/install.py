@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from skillpack.cli.common import echo_json, format_option
+from skillpack.cli.common import echo, echo_json, format_option
 from skillpack.install import Change, Target, install, restore, uninstall
 from skillpack.sources import DEFAULT_GIT_TIMEOUT
 
@@ -37,8 +37,8 @@ def _echo(changes: list[Change], output_format: str, target: Target) -> None:
         )
         return
     for change in changes:
-        click.echo(str(change))
-    click.echo(f"{len(changes)} skill(s) in {target.skills_dir}; lock: {target.lock_path}", err=True)
+        echo(str(change))
+    echo(f"{len(changes)} skill(s) in {target.skills_dir}; lock: {target.lock_path}", err=True)
 
 
 @click.command(name="install")

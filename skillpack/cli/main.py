@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from skillpack import __version__
-from skillpack.cli.common import Settings
+from skillpack.cli.common import Settings, echo, printable
 from skillpack.errors import SkillpackError
 
 
@@ -32,7 +32,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except SkillpackError as exc:
-            click.echo(f"skillpack: error: {exc}", err=True)
+            echo(f"skillpack: error: {printable(str(exc), one_line=True)}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
             # The reader went away (`| head`): it has all it wanted, so exit 0 quietly, as a command

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from skillpack.cli.common import echo_json, format_option
+from skillpack.cli.common import echo, echo_json, format_option
 from skillpack.plugins import ENTRY_POINT_GROUP, manager
 from skillpack.plugins import plugins as list_plugins
 
@@ -36,13 +36,13 @@ def plugins(output_format: str) -> None:
         )
     else:
         for info in found:
-            click.echo(f"{info.name}  ({info.origin}; module {info.module})")
+            echo(f"{info.name}  ({info.origin}; module {info.module})")
             for kind, names in info.provides.items():
-                click.echo(f"  {_PLURAL.get(kind, kind)}: {', '.join(sorted(names))}")
+                echo(f"  {_PLURAL.get(kind, kind)}: {', '.join(sorted(names))}")
             if not info.provides:
-                click.echo("  (registers nothing)")
+                echo("  (registers nothing)")
         for name, error in sorted(pm.failures.items()):
-            click.echo(f"skillpack: plugin {name!r} failed to load: {error} — fix or uninstall it", err=True)
+            echo(f"skillpack: plugin {name!r} failed to load: {error} — fix or uninstall it", err=True)
     if pm.failures:
         raise click.exceptions.Exit(1)
 

@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from skillpack.cli.common import echo_json, format_option, load_pack, read_task, selection_options, shorten
+from skillpack.cli.common import (
+    echo,
+    echo_json,
+    format_option,
+    load_pack,
+    printable,
+    read_task,
+    selection_options,
+    shorten,
+)
 from skillpack.errors import UsageError
 
 if TYPE_CHECKING:
@@ -53,19 +62,22 @@ def route(
         echo_json(report)
         return
     if selection.ranking.abstained:
-        click.echo(
-            f"no skill is relevant to this task ({report['router']} router abstained); nothing is loaded"
-        )
+        echo(f"no skill is relevant to this task ({report['router']} router abstained); nothing is loaded")
     for position, chosen in enumerate(selection.chosen, 1):
         evidence = "; ".join(chosen.evidence) or "-"
-        click.echo(f"{position}. {chosen.skill.name}  score {chosen.score:.3f}  {chosen.tokens} tokens")
-        click.echo(f"   why: {shorten(evidence, 100)}")
+        echo(
+            f"{position}. {printable(chosen.skill.name, one_line=True)}  score {chosen.score:.3f}  {chosen.tokens} tokens"
+        )
+        echo(f"   why: {shorten(evidence, 100)}")
     for rejected in selection.rejected:
-        click.echo(f"-  {rejected.skill.name}  score {rejected.score:.3f}  left out: {rejected.reason}")
+        echo(
+            f"-  {printable(rejected.skill.name, one_line=True)}  score {rejected.score:.3f}"
+            f"  left out: {printable(rejected.reason, one_line=True)}"
+        )
     for note in report["notes"]:
-        click.echo(f"note: {note}", err=True)
+        echo(f"note: {printable(note, one_line=True)}", err=True)
     budget_text = f" of a {budget:,}-token budget" if budget else ""
-    click.echo(
+    echo(
         f"context: {report['context_tokens']:,} tokens{budget_text} for {len(selection.chosen)} of"
         f" {report['skills_installed']} skills; loading every skill would cost {report['all_skills_tokens']:,}"
     )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from skillpack.cli.common import echo_json, format_option, load_pack, read_task, selection_options, shorten
+from skillpack.cli.common import (
+    echo,
+    echo_json,
+    format_option,
+    load_pack,
+    read_task,
+    selection_options,
+    shorten,
+)
 from skillpack.running import DEFAULT_CATALOG_BUDGET, DEFAULT_MAX_TOKENS, RunResult
 
 
@@ -82,31 +90,31 @@ def run(
         dry_run=dry_run,
     )
     if result.dry_run_reason and not dry_run:
-        click.echo(f"skillpack: {result.dry_run_reason}", err=True)
+        echo(f"skillpack: {result.dry_run_reason}", err=True)
     if output_format == "json":
         echo_json(result.report(include_context=explain))
         return
     if result.dry_run:
         _print_dry_run(result)
     else:
-        click.echo(result.answer)
+        echo(result.answer)
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        echo(f"note: {note}", err=True)
     if explain:
         _explain(result)
 
 
 def _print_dry_run(result: RunResult) -> None:
-    """Print the system text exactly as the backend builds it; say on stderr what else would go along."""
+    """Print the system text as the backend builds it (controls escaped); say on stderr what else goes along."""
     prompt = result.prompt
     system = prompt.system if prompt is not None else result.context
     if not result.context:
-        click.echo("skillpack: no skill was selected for this task; the context is empty", err=True)
+        echo("skillpack: no skill was selected for this task; the context is empty", err=True)
     if system:
-        click.echo(system, nl=False)
+        echo(system, nl=False)
     tools = [tool.get("name", "?") for tool in prompt.tools] if prompt is not None else []
     if tools:
-        click.echo(
+        echo(
             f"skillpack: a {', '.join(tools)} tool over {len(result.loadable)} skills would be offered"
             " (--format json shows it)",
             err=True,
@@ -117,7 +125,7 @@ def _explain(result: RunResult) -> None:
     """Print what was used and why, and what it cost, on stderr (stdout keeps only the answer)."""
 
     def say(line: str) -> None:
-        click.echo(line, err=True)
+        echo(line, err=True)
 
     selection = result.selection
     report = selection.report()

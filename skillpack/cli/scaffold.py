@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from skillpack.cli.common import echo
 from skillpack.scaffold import create_skill
 
 
@@ -50,8 +51,8 @@ def new(name: str, form: str, parent: Path, description: str | None) -> None:
         description=description,
         within=Path.cwd(),
     )
-    click.echo(f"created {folder}")
-    click.echo(
+    echo(f"created {folder}")
+    echo(
         "next: edit its description, examples and instructions, then run:"
         f" skillpack validate {folder} --strict"
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from skillpack.cli.common import echo_json, format_option, load_pack, settings
+from skillpack.cli.common import echo, echo_json, format_option, load_pack, printable, settings
 from skillpack.errors import SkillContentError
 from skillpack.problems import Problem, Severity
 from skillpack.registry import SkillPack
@@ -81,12 +81,13 @@ def validate(
             shown = file_problems if verbose else file_problems[:1]
             for problem in shown:
                 prefix = "" if problem.severity == "error" else "warning: "
-                click.echo(f"{prefix}{problem}")
+                echo(f"{prefix}{printable(str(problem), one_line=True)}")
             hidden = len(file_problems) - len(shown)
             if hidden:
-                click.echo(f"  (+{hidden} more in {file_problems[0].file}; --verbose shows them)")
+                where = printable(file_problems[0].file, one_line=True)
+                echo(f"  (+{hidden} more in {where}; --verbose shows them)")
         mode = "strict" if strict else "lenient"
-        click.echo(
+        echo(
             f"{len(pack) + skipped} skills checked ({mode}): {len(pack)} loaded, {skipped} skipped;"
             f" {errors} errors, {warnings} warnings"
         )

@@ -16,6 +16,9 @@ from typing import Any
 from skillpack.backends.base import Reply, Request, Usage
 from skillpack.errors import SkillpackError
 
+#: The largest cached reply read back; a larger file is a damaged entry (the call is made again).
+MAX_REPLY_BYTES = 16 * 1024 * 1024
+
 
 def request_key(backend: str, model: str | None, request: Request) -> str:
     """Return the content key of one model call."""
@@ -47,10 +50,13 @@ class ReplyCache:
 
     def get(self, key: str) -> Reply | None:
         """Return the cached reply for ``key``, or None (a corrupt entry counts as missing)."""
+        from skillpack.files import read_regular
+
         try:
-            data = json.loads(self._file(key).read_text(encoding="utf-8"))
+            # Only a regular file, and not a symlink: a named pipe in its place would block the bench.
+            data = json.loads(read_regular(self._file(key), limit=MAX_REPLY_BYTES, follow_symlinks=False))
             return reply_from_dict(data)
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None
 
     def put(self, key: str, reply: Reply) -> None:

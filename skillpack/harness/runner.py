@@ -520,10 +520,14 @@ def _results(
 ) -> Iterator[tuple[str, Reply | None, str | None]]:
     """Yield ``(key, reply, error)`` as calls finish, keeping at most ``2 * window`` in flight.
 
-    Once ``stop`` is non-empty no new call starts; the running ones are still yielded.
+    Once ``stop`` is non-empty no new call starts; the running ones are still yielded. An interrupt
+    (Ctrl-C, or a ``KeyboardInterrupt`` raised inside a call) stops new calls too, and is raised only
+    after every reply that arrives from the calls already running has been yielded (and so cached):
+    the pool waits for those calls anyway, and a reply paid for must never be paid for twice.
     """
     keys = iter(by_key)
     running: dict[concurrent.futures.Future[Reply], str] = {}
+    interrupted: BaseException | None = None
 
     def submit_next() -> None:
         key = None if stop else next(keys, None)
@@ -533,13 +537,26 @@ def _results(
     for _ in range(2 * window):
         submit_next()
     while running:
-        finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+        try:
+            finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+        except BaseException as exc:  # Ctrl-C while waiting; a second one stops the wait itself
+            if interrupted is not None:
+                raise
+            interrupted = exc
+            stop.append(True)
+            continue
         for future in finished:
             key = running.pop(future)
-            try:
+            error = future.exception()
+            if error is None:
                 yield key, future.result(), None
-            except SkillpackError as exc:
-                yield key, None, str(exc)
-            except Exception as exc:  # a backend bug must not lose the trials already run
-                yield key, None, f"{type(exc).__name__}: {exc}"
+            elif isinstance(error, SkillpackError):
+                yield key, None, str(error)
+            elif isinstance(error, Exception):  # a backend bug must not lose the trials already run
+                yield key, None, f"{type(error).__name__}: {error}"
+            elif interrupted is None:
+                interrupted = error
+                stop.append(True)
             submit_next()
+    if interrupted is not None:
+        raise interrupted

@@ -14,28 +14,38 @@ from pathlib import Path
 from typing import Any
 
 from skillpack.errors import SkillpackError
+from skillpack.files import read_regular
 
 #: Trial outcomes that count as finished; anything else (``error``) is retried on the next run.
 #: ``does_not_fit``: the context exceeds the model's window; ``unsupported``: the backend cannot run
 #: the strategy (``catalog`` needs the ``load_skill`` tool).
 FINISHED = ("ok", "does_not_fit", "unsupported")
+#: The largest trials file read (about a million trials).
+MAX_TRIALS_BYTES = 2 * 1024 * 1024 * 1024
 
 
 def read_trials(path: Path) -> dict[str, dict[str, Any]]:
-    """Return ``{trial_id: record}``, the last record of each trial; torn or foreign lines are skipped."""
+    """Return ``{trial_id: record}``, the last record of each trial; torn or foreign lines are skipped.
+
+    The file is read as bytes and each line decoded on its own: a kill or a full disk can tear a line
+    inside a multi-byte UTF-8 character, and decoding the whole file at once then failed on every resume.
+    """
     found: dict[str, dict[str, Any]] = {}
     try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.readlines()
+        data = read_regular(path, limit=MAX_TRIALS_BYTES)
     except FileNotFoundError:
         return found
     except OSError as exc:
         raise SkillpackError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    for line in lines:
+    if len(data) > MAX_TRIALS_BYTES:
+        raise SkillpackError(
+            f"{path}: over {MAX_TRIALS_BYTES:,} bytes — start a new run in another --out folder"
+        )
+    for line in data.split(b"\n"):
         try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # a line torn by a kill mid-write; that trial simply runs again
+            record = json.loads(line.decode("utf-8"))  # a torn character: UnicodeDecodeError, a ValueError
+        except (ValueError, RecursionError):
+            continue  # a line torn by a kill mid-write (or mangled); that trial simply runs again
         if isinstance(record, dict) and isinstance(record.get("trial_id"), str):
             found[record["trial_id"]] = record
     return found

@@ -135,6 +135,13 @@ class EmbeddingRouter(VectorRouter):
             weights,
         )
 
+    def valid_state(self, state: Any) -> bool:
+        """Return True when ``state`` is token weights as ``build_index`` stores them (token id -> weight)."""
+        return type(state) is dict and all(
+            type(token) is int and type(weight) is float and math.isfinite(weight)
+            for token, weight in state.items()
+        )
+
     def embed_query(self, task: str, index: VectorIndex) -> Matrix:
         vector: Matrix = embed([task], index.state, self.settings.unseen_weight)[0]
         return vector

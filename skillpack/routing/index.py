@@ -11,14 +11,16 @@ the ``KEEP_PER_KIND`` most recent indexes of each router are kept.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from skillpack.cache import cache_dir as skillpack_cache_dir
 from skillpack.cache import write_atomic
+from skillpack.files import read_regular
 
 if TYPE_CHECKING:
     from skillpack.skill import Skill
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 MAGIC = b"SKILLPACK-INDEX\x01"
 #: How many index files of one kind are kept; older ones (for skills since edited) are deleted.
 KEEP_PER_KIND = 16
+#: The largest index file read; a larger one is treated as damaged and rebuilt.
+MAX_INDEX_BYTES = 256 * 1024 * 1024
 T = TypeVar("T")
 
 
@@ -78,7 +82,7 @@ def load_or_build(
             try:
                 value = decode(payload)
             except Exception as exc:  # a payload that passed its checksum but not decoding: wrong format
-                problem = f"cannot be decoded ({type(exc).__name__}: {exc})"
+                problem = f"cannot be decoded ({type(exc).__name__}: {str(exc)[:200]})"
             else:
                 return Loaded(value, reused=True, seconds=time.perf_counter() - start)
         if problem:
@@ -94,14 +98,47 @@ def load_or_build(
     return Loaded(value, reused=False, seconds=time.perf_counter() - start, notes=tuple(notes))
 
 
+def expect(condition: bool, what: str) -> None:
+    """Raise ``ValueError(what)`` unless ``condition``: a decoder checks a persisted index, never assumes it.
+
+    A checksum proves no origin (anyone can compute one), so a forged index in the cache folder must fail
+    while decoding, where ``load_or_build`` rebuilds it, and never later, while routing.
+    """
+    if not condition:
+        raise ValueError(what)
+
+
+def expect_names(found: object, expected: Collection[str]) -> list[str]:
+    """Return ``found`` when it names each of the ``expected`` skills exactly once, else raise ``ValueError``."""
+    if not isinstance(found, list) or not all(type(name) is str for name in found):
+        raise ValueError("the skill names are not text")
+    unique = set(found)
+    expect(len(unique) == len(found) == len(expected) and unique == set(expected), "not this pack's skills")
+    return found
+
+
+def is_finite_number(value: object) -> bool:
+    """Return True for an int or float that is neither infinite nor NaN (nor too large for a float)."""
+    if type(value) is float:
+        return math.isfinite(value)
+    return type(value) is int and -(2**53) <= value <= 2**53
+
+
 def _read(path: Path) -> tuple[bytes | None, str]:
-    """Return (payload, "") for an intact file, (None, "") when there is none, (None, why) when it is bad."""
+    """Return (payload, "") for an intact file, (None, "") when there is none, (None, why) when it is bad.
+
+    Only a regular file is read, never through a symlink, and never more than ``MAX_INDEX_BYTES``: a
+    named pipe or a link to ``/dev/zero`` in its place is "bad", so the index is rebuilt and the file
+    replaced. A checksum proves no origin (anyone can compute one), so ``decode`` checks the shape.
+    """
     try:
-        data = path.read_bytes()
+        data = read_regular(path, limit=MAX_INDEX_BYTES, follow_symlinks=False)
     except (FileNotFoundError, NotADirectoryError):
         return None, ""
     except OSError as exc:
         return None, f"cannot be read ({exc.strerror or exc})"
+    if len(data) > MAX_INDEX_BYTES:
+        return None, f"is over {MAX_INDEX_BYTES:,} bytes"
     header = len(MAGIC) + 32
     if len(data) < header or not data.startswith(MAGIC):
         return None, "is corrupt (bad header)"

@@ -19,13 +19,13 @@ import marshal
 import math
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from skillpack.routing import text
 from skillpack.routing.base import Match, Ranking
-from skillpack.routing.index import content_key, load_or_build
+from skillpack.routing.index import content_key, expect, expect_names, is_finite_number, load_or_build
 
 if TYPE_CHECKING:
     from skillpack.registry import SkillPack
@@ -125,21 +125,60 @@ class LexicalIndex:
         )
 
     @classmethod
-    def decode(cls, payload: bytes) -> LexicalIndex:
-        fmt, names, idf, unseen_idf, postings, negative, splits = marshal.loads(payload)
-        if fmt != FORMAT:
-            raise ValueError(f"index format {fmt}, expected {FORMAT}")
+    def decode(cls, payload: bytes, *, names: Collection[str]) -> LexicalIndex:
+        """Rebuild the index ``encode`` wrote for the skills ``names``, checking every part of it.
 
-        def unflat(table: dict[str, tuple[bytes, bytes]]) -> dict[str, tuple[array[int], array[float]]]:
+        Raises ``ValueError`` for anything ``encode`` cannot have written (see ``index.expect``): posting
+        lists of unequal lengths, skill numbers out of range, scores that are not finite numbers.
+        """
+        found = marshal.loads(payload)
+        expect(type(found) is tuple and len(found) == 7, "not an index")
+        fmt, stored, idf, unseen_idf, postings, negative, splits = found
+        if fmt != FORMAT:
+            raise ValueError(f"index format {str(fmt)[:20]}, expected {FORMAT}")
+        stored = expect_names(stored, names)
+        expect(type(idf) is dict and all(type(term) is str for term in idf), "idf")
+        # fsum raises TypeError for anything but numbers; its result is finite only if every one is.
+        expect(math.isfinite(math.fsum(idf.values())) and is_finite_number(unseen_idf), "idf")
+        expect(
+            type(splits) is dict
+            and all(
+                type(word) is str and type(parts) is list and all(type(p) is str for p in parts)
+                for word, parts in splits.items()
+            ),
+            "name splits",
+        )
+
+        every_doc: list[bytes] = []
+        every_weight: list[bytes] = []
+
+        def unflat(table: Any) -> dict[str, tuple[array[int], array[float]]]:
+            expect(type(table) is dict, "posting lists")
             out: dict[str, tuple[array[int], array[float]]] = {}
-            for term, (docs, weights) in table.items():
+            for term, entry in table.items():
+                expect(type(term) is str and type(entry) is tuple and len(entry) == 2, "a posting list")
+                docs, weights = entry
+                expect(
+                    type(docs) is bytes and type(weights) is bytes and len(weights) == 2 * len(docs),
+                    f"posting list {term[:40]!r} has unequal lengths",
+                )
                 doc_array, weight_array = array("i"), array("d")
-                doc_array.frombytes(docs)
+                doc_array.frombytes(docs)  # ValueError unless a whole number of items
                 weight_array.frombytes(weights)
+                every_doc.append(docs)
+                every_weight.append(weights)
                 out[term] = (doc_array, weight_array)
             return out
 
-        return cls(names, idf, unseen_idf, unflat(postings), unflat(negative), splits)
+        tables = unflat(postings), unflat(negative)
+        # Checked all at once, which costs a fraction of checking each list: every skill number in range,
+        # every score finite (a sum of finite numbers this small is finite; inf or NaN anywhere is not).
+        docs_all, weights_all = array("i", b"".join(every_doc)), array("d", b"".join(every_weight))
+        expect(
+            not docs_all or (min(docs_all) >= 0 and max(docs_all) < len(stored)), "a skill that is not there"
+        )
+        expect(math.isfinite(sum(weights_all)), "a score that is not a finite number")
+        return cls(stored, idf, unseen_idf, *tables, splits)
 
 
 def skill_fields(skill: Skill, *, splits: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
@@ -691,7 +730,7 @@ class LexicalRouter:
                 content_key(self.name, self._fingerprint, skills),
                 build=lambda: build_index(skills, self.settings),
                 encode=LexicalIndex.encode,
-                decode=LexicalIndex.decode,
+                decode=lambda payload: LexicalIndex.decode(payload, names=[skill.name for skill in skills]),
                 persist=self.persist,
                 rebuild=rebuild,
             )

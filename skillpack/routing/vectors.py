@@ -8,12 +8,13 @@ width, and its settings. A skill's score is the best of its text's cosine with t
 from __future__ import annotations
 
 import marshal
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from skillpack.routing import text
 from skillpack.routing.base import Match, Ranking
-from skillpack.routing.index import content_key, load_or_build
+from skillpack.routing.index import content_key, expect, expect_names, load_or_build
 
 if TYPE_CHECKING:
     import numpy as np
@@ -55,20 +56,37 @@ class VectorIndex:
         return marshal.dumps(fields if self.state is None else (*fields, self.state))
 
     @classmethod
-    def decode(cls, payload: bytes, fmt: int, dim: int) -> VectorIndex:
+    def decode(
+        cls, payload: bytes, fmt: int, dim: int, *, names: Collection[str], state_ok: Callable[[Any], bool]
+    ) -> VectorIndex:
+        """Rebuild the index ``encode`` wrote for the skills ``names``, checking every part of it.
+
+        Raises ``ValueError`` for anything ``encode`` cannot have written (see ``index.expect``): matrices
+        of the wrong size, values that are not finite, examples owned by no skill, or a ``state`` that
+        ``state_ok`` (the router's own check) refuses.
+        """
         import numpy as np
 
-        found, names, skills, examples, owners, *state = marshal.loads(payload)
-        if found != fmt:
-            raise ValueError(f"index format {found}, expected {fmt}")
-        owner_array = np.frombuffer(owners, dtype=np.int32)
-        return cls(
-            names,
-            np.frombuffer(skills, dtype=np.float32).reshape(len(names), dim),
-            np.frombuffer(examples, dtype=np.float32).reshape(len(owner_array), dim),
-            owner_array,
-            state[0] if state else None,
+        found = marshal.loads(payload)
+        expect(type(found) is tuple and len(found) in (5, 6), "not an index")
+        version, stored, skills, examples, owners, *state = found
+        if version != fmt:
+            raise ValueError(f"index format {str(version)[:20]}, expected {fmt}")
+        stored = expect_names(stored, names)
+        expect(all(type(part) is bytes for part in (skills, examples, owners)), "the matrices are not bytes")
+        owner_array = np.frombuffer(owners, dtype=np.int32)  # ValueError unless a whole number of items
+        skill_matrix = np.frombuffer(skills, dtype=np.float32).reshape(len(stored), dim)
+        example_matrix = np.frombuffer(examples, dtype=np.float32).reshape(len(owner_array), dim)
+        expect(
+            bool(np.isfinite(skill_matrix).all() and np.isfinite(example_matrix).all()),
+            "a value is not finite",
         )
+        expect(
+            not len(owner_array) or bool(owner_array.min() >= 0 and owner_array.max() < len(stored)),
+            "an example belongs to no skill",
+        )
+        expect(state_ok(state[0] if state else None), "the router's state is not what it stores")
+        return cls(stored, skill_matrix, example_matrix, owner_array, state[0] if state else None)
 
 
 def example_owners(skills: tuple[Skill, ...]) -> tuple[list[str], Any]:
@@ -100,6 +118,13 @@ class VectorRouter:
         """Return the unit-length vector of ``task``."""
         raise NotImplementedError
 
+    def valid_state(self, state: Any) -> bool:
+        """Return True when ``state``, read back from a persisted index, is what ``build_index`` stores.
+
+        The default is for routers that store none; one that keeps a ``state`` says what it looks like.
+        """
+        return state is None
+
     def prepare(self, pack: SkillPack, *, rebuild: bool = False) -> tuple[str, ...]:
         """Embed the pack's skills now (or load them); return notes about how the index was obtained."""
         return self._index(pack, rebuild=rebuild)[1]
@@ -114,7 +139,13 @@ class VectorRouter:
                 content_key(self.name, fingerprint, skills),
                 build=lambda: self.build_index(skills),
                 encode=lambda index: index.encode(self.FORMAT),
-                decode=lambda payload: VectorIndex.decode(payload, self.FORMAT, self.DIM),
+                decode=lambda payload: VectorIndex.decode(
+                    payload,
+                    self.FORMAT,
+                    self.DIM,
+                    names=[skill.name for skill in skills],
+                    state_ok=self.valid_state,
+                ),
                 persist=self.persist,
                 rebuild=rebuild,
             )
