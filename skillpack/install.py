@@ -36,12 +36,13 @@ from typing import Literal
 
 from skillpack.archive import load_strictly, skill_files, tree_checksum
 from skillpack.errors import ManifestError, SkillpackError, UsageError
-from skillpack.lockfile import LOCK_NAME, SKILL_NAME, Lock, LockEntry, read_lock, write_lock
+from skillpack.lockfile import LOCK_NAME, Lock, LockEntry, read_lock, write_lock
 from skillpack.manifest import read_manifest
 from skillpack.paths import escapes_through_symlink, relative_path_problem, resolve_inside
 from skillpack.registry import SkillPack, SkillRoot, is_skill_folder, search_path, user_home
 from skillpack.skill import Skill
 from skillpack.sources import DEFAULT_GIT_TIMEOUT, Source, fetch, parse_source
+from skillpack.validation import is_skill_name
 
 #: The file lock that serialises installs, restores and uninstalls into one skills folder.
 INSTALL_LOCK_NAME = ".skillpack-install.lock"
@@ -147,7 +148,7 @@ def _stage(folder: Path, staging: Path) -> Skill:
         name = read_manifest(folder).data.get("name")
     except ManifestError as exc:
         raise SkillpackError(f"{exc} (the skill is invalid; nothing was installed)") from None
-    if not isinstance(name, str) or not SKILL_NAME.fullmatch(name):
+    if not isinstance(name, str) or not is_skill_name(name):
         load_strictly(folder)  # raises the precise schema error
         raise SkillpackError(f"{folder}: the skill has no usable name")
     target = staging / name
@@ -303,12 +304,7 @@ def _clear_leftovers(target: Target) -> None:
     for entry in sorted(os.listdir(target.skills_dir)):
         match = _LEFTOVER.fullmatch(entry)
         path = target.skills_dir / entry
-        if (
-            match is None
-            or not SKILL_NAME.fullmatch(match.group(2))
-            or path.is_symlink()
-            or not path.is_dir()
-        ):
+        if match is None or not is_skill_name(match.group(2)) or path.is_symlink() or not path.is_dir():
             continue
         original = target.skills_dir / match.group(2)
         try:
@@ -329,7 +325,7 @@ def _destination(target: Target, name: str, lock: Lock, *, force: bool = False) 
     a symlink or non-folder in its place, and an existing folder that ``skillpack.lock`` does not list
     (with ``force``: one that holds no skill). Every write and delete of a skill folder asks this first.
     """
-    if not SKILL_NAME.fullmatch(name):
+    if not is_skill_name(name):
         raise SkillpackError(f"{name!r}: not a skill name; nothing was changed")
     target.check()
     path = target.skills_dir / name

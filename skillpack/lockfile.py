@@ -18,7 +18,6 @@ the user's skill home (``$SKILLPACK_HOME/skillpack.lock``). Writes go to a file 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,7 +32,6 @@ LOCK_VERSION = 1
 MAX_LOCK_BYTES = 4 * 1024 * 1024
 
 #: A skill name, matched with ``fullmatch`` (a pattern ending in "$" would accept a final newline).
-SKILL_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _FIX = "restore it from version control, or delete it and reinstall"
 
 
