@@ -97,7 +97,7 @@ def test_read_queries_skips_blank_lines_and_keeps_line_numbers(tmp_path: Path) -
         ),
         (("[1, 2]",), r"q.jsonl:1: expected a JSON object, got list"),
         (('{"skills": ["a"]}',), r"q.jsonl:1: \$.query must be a non-empty string"),
-        (('{"query": "x", "skills": []}',), r"q.jsonl:1: \$.skills must be a non-empty list of skill names"),
+        (('{"query": "x", "skills": "a"}',), r"q.jsonl:1: \$.skills must be a list of skill names"),
         (("", "  "), r"q.jsonl: no queries"),
     ],
 )

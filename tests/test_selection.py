@@ -55,7 +55,11 @@ def test_chosen_in_rank_order_with_tokens_and_evidence(pack: SkillPack) -> None:
     selection = select(pack, "task", k=2, router=ListRouter("beta", "alpha", "gamma"))
     assert [c.skill.name for c in selection.chosen] == ["beta", "alpha"]
     assert selection.chosen[0].evidence == ("list: beta",)
-    assert [r.skill.name for r in selection.rejected] == []  # the router returned only k matches
+    # gamma passed the bar (a router without calibration vouches for every match); only k left it out.
+    assert [(r.skill.name, r.cut) for r in selection.rejected] == [("gamma", "k")]
+    assert selection.cut_notes == (
+        "k cut 1 skill(s) that passed the confidence bar: gamma — raise -k to load them",
+    )
     text = selection.render()
     assert text.index('<skill name="beta">') < text.index('<skill name="alpha" version="1.2.0">')
     assert selection.context_tokens == count_tokens(text)

@@ -57,7 +57,7 @@ def format_option(*choices: str) -> Callable[[F], F]:
 
 
 def selection_options(command: F) -> F:
-    """Add ``--router``, ``-k`` and ``--budget``, the options that choose skills for a task."""
+    """Add ``--router``, ``-k``, ``--budget`` and ``--min-confidence``, the options that choose skills."""
     for option in reversed(
         (
             click.option(
@@ -71,6 +71,13 @@ def selection_options(command: F) -> F:
             ),
             click.option(
                 "--budget", type=int, help="Token budget for the assembled skills (exact, cl100k_base)."
+            ),
+            click.option(
+                "--min-confidence",
+                type=float,
+                help="The confidence (0-1) a skill needs to be chosen. Default: the router's own bar (0.7"
+                " for the built-in routers: the skill beats the best wrong match on 70% of the library's"
+                " own unrelated texts). Lower it to load more, 0 to load up to -k skills.",
             ),
         )
     ):

@@ -30,14 +30,16 @@ def route(
     router: str,
     k: int,
     budget: int | None,
+    min_confidence: float | None,
     backend: str | None,
     model: str | None,
     output_format: str,
 ) -> None:
     """Rank the skills for TASK and show what would enter the context.
 
-    TASK may also come on standard input (pass - or nothing). The router abstains, choosing
-    nothing, when no skill is relevant.
+    TASK may also come on standard input (pass - or nothing). Each skill shows its confidence
+    (0-1); only skills that reach --min-confidence are loaded, so nothing is chosen when no skill is
+    relevant, and the output says why in one line.
 
     \b
     Example:
@@ -47,21 +49,27 @@ def route(
     text = read_task(task)
     chooser = _router(router, backend, model)
     pack = load_pack(ctx)
-    selection = pack.select(text, k=k, budget=budget, router=chooser)
+    selection = pack.select(text, k=k, budget=budget, router=chooser, min_confidence=min_confidence)
     report = selection.report()
     if output_format == "json":
+        for note in selection.cut_notes:
+            click.echo(f"note: {note}", err=True)
         echo_json(report)
         return
-    if selection.ranking.abstained:
-        click.echo(
-            f"no skill is relevant to this task ({report['router']} router abstained); nothing is loaded"
-        )
+    if selection.abstained:
+        click.echo(f"nothing is loaded — {selection.abstain_reason}")
     for position, chosen in enumerate(selection.chosen, 1):
         evidence = "; ".join(chosen.evidence) or "-"
-        click.echo(f"{position}. {chosen.skill.name}  score {chosen.score:.3f}  {chosen.tokens} tokens")
+        click.echo(
+            f"{position}. {chosen.skill.name}  confidence {chosen.confidence:.2f}  score {chosen.score:.3f}"
+            f"  {chosen.tokens} tokens"
+        )
         click.echo(f"   why: {shorten(evidence, 100)}")
     for rejected in selection.rejected:
-        click.echo(f"-  {rejected.skill.name}  score {rejected.score:.3f}  left out: {rejected.reason}")
+        click.echo(
+            f"-  {rejected.skill.name}  confidence {rejected.confidence:.2f}  score {rejected.score:.3f}"
+            f"  left out: {rejected.reason}"
+        )
     for note in report["notes"]:
         click.echo(f"note: {note}", err=True)
     budget_text = f" of a {budget:,}-token budget" if budget else ""

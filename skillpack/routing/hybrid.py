@@ -6,6 +6,11 @@ task (so they lie in [0, 1]), embedding cosines are min-max scaled over the skil
 docs/BENCHMARKS.md). Reciprocal-rank fusion is available as ``fusion="rrf"``. The hybrid router abstains
 only when both routers would.
 
+Confidence cannot come from the fused score, which is relative to the task's best match (the top is near 1
+whatever the task). It comes from the absolute evidence ``weight * coverage + (1 - weight) * cosine`` (the
+lexical score over the task's ideal score, and the raw cosine), calibrated on the library's own probes like
+every router's (``skillpack.routing.confidence``).
+
 With ``dense_weight > 0`` (the ``hybrid-dense`` router), the transformer encoder of the ``dense`` router
 is fused too, its cosines min-max scaled like the static model's: ``weight * lexical + dense_weight *
 dense + (1 - weight - dense_weight) * embedding``.
@@ -19,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from skillpack.errors import UsageError
 from skillpack.routing import text
 from skillpack.routing.base import Match, Ranking
+from skillpack.routing.confidence import DEFAULT_MIN_CONFIDENCE, Calibration, probes
 from skillpack.routing.embedding import EmbeddingRouter, EmbeddingSettings
 from skillpack.routing.lexical import LexicalRouter, LexicalSettings
 
@@ -30,11 +36,17 @@ if TYPE_CHECKING:
 RRF_K = 60
 
 
+#: Deciles of the best-other evidence over the probes of the open-set MetaTool and bundled libraries.
+HYBRID_PRIOR = (0.18, 0.21, 0.23, 0.26, 0.29, 0.3, 0.33, 0.37, 0.44)
+
+
 @dataclass(frozen=True, slots=True)
 class HybridSettings:
     weight: float = 0.2
     fusion: Literal["score", "rrf"] = "score"
     dense_weight: float = 0.0
+    #: The null quantiles a library's own probes are shrunk toward (``skillpack.routing.confidence``).
+    prior: tuple[float, ...] = HYBRID_PRIOR
 
     def __post_init__(self) -> None:
         if not (self.weight >= 0 and self.dense_weight >= 0 and self.weight + self.dense_weight <= 1):
@@ -52,6 +64,8 @@ class HybridRouter:
     """Lexical and embedding scores, fused."""
 
     name = "hybrid"
+    #: The confidence a match needs to be selected (``skillpack.routing.confidence``).
+    min_confidence = DEFAULT_MIN_CONFIDENCE
 
     def __init__(
         self,
@@ -98,6 +112,9 @@ class HybridRouter:
             )
         fused = self._fuse(lexical, cosines, dense)
         ordered = sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))[:k]
+        calibration = self.calibration(pack)
+        coverage = {name: score / (ideal or 1.0) for name, score in lexical.items()}
+        evidence = self._evidence(coverage, cosines, dense)
         matches = []
         for name, score in ordered:
             skill = pack.get(name)
@@ -111,9 +128,45 @@ class HybridRouter:
                         f"embedding ({sources[name]}): cosine {cosines[name]:.3f}",
                         *((f"dense: cosine {dense[name]:.3f}",) if name in dense else ()),
                     ),
+                    calibration.confidence(evidence[name]),
                 )
             )
         return Ranking(self.name, tuple(matches), notes=notes)
+
+    def _evidence(
+        self, coverage: dict[str, float], cosines: dict[str, float], dense: dict[str, float]
+    ) -> dict[str, float]:
+        """Return each skill's absolute evidence: the routers' raw scores, weighted as in fusion."""
+        weight, dense_weight = self.settings.weight, self.settings.dense_weight if dense else 0.0
+        return {
+            name: weight * coverage.get(name, 0.0)
+            + (1.0 - weight - dense_weight) * cosine
+            + dense_weight * dense.get(name, 0.0)
+            for name, cosine in cosines.items()
+        }
+
+    def calibration(self, pack: SkillPack) -> Calibration:
+        """Return the null of this pack for the fused absolute evidence (see the module docstring)."""
+
+        def build() -> Calibration:
+            found = probes(pack.skills)
+            owners, embedded = self.embedding.probe_scores(pack)
+            names = [skill.name for skill in pack.skills]
+            dense_rows = self.dense.probe_scores(pack)[1].tolist() if self.dense is not None else None
+            index, _ = self.lexical._index(pack)
+            rows = []
+            for number, probe in enumerate(found):
+                totals, ideal, _, _ = self.lexical.scores(probe.text, pack)
+                coverage = {index.names[d]: max(s, 0.0) / (ideal or 1.0) for d, s in totals.items()}
+                cosines = dict(zip(names, embedded[number].tolist(), strict=True))
+                dense = dict(zip(names, dense_rows[number], strict=True)) if dense_rows is not None else {}
+                evidence = self._evidence(coverage, cosines, dense)
+                rows.append([evidence[name] for name in names])
+            return Calibration.from_scores(owners, rows, prior=self.settings.prior)
+
+        key = f"{self.name}:calibration:{self.settings}:{self.lexical._fingerprint}:{self.embedding.settings}"
+        calibration: Calibration = pack.cache(key, build)
+        return calibration
 
     def _fuse(
         self, lexical: dict[str, float], cosines: dict[str, float], dense: dict[str, float]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from skillpack.routing import text
 from skillpack.routing.base import Match, Ranking
+from skillpack.routing.confidence import DEFAULT_MIN_CONFIDENCE, Calibration, probes
 from skillpack.routing.index import content_key, load_or_build
 
 if TYPE_CHECKING:
@@ -35,6 +36,10 @@ FIELDS = ("name", "description", "when_to_use", "tags", "examples")
 FORMAT = 1
 #: An unknown task term matches indexed terms sharing at least this many leading characters with it.
 PREFIX_LENGTH = 4
+
+
+#: Deciles of the best-other coverage ratio over the probes of the open-set MetaTool and bundled libraries.
+LEXICAL_PRIOR = (0.11, 0.14, 0.17, 0.19, 0.22, 0.26, 0.32, 0.37, 0.51)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,8 @@ class LexicalSettings:
     decompound: bool = True
     query_idf_power: float = 0.5
     prefix_weight: float = 0.5
+    #: The null quantiles a library's own probes are shrunk toward (``skillpack.routing.confidence``).
+    prior: tuple[float, ...] = LEXICAL_PRIOR
 
     def fingerprint(self) -> str:
         return repr(sorted(asdict(self).items())) + f"|format={FORMAT}"
@@ -673,6 +680,8 @@ class LexicalRouter:
     #: Selection drops matches scoring below this fraction of the best one: the largest value that lost
     #: no recall@5 on a 1,500-query sample of the MetaTool dev split (0.30 lost 0.2 points).
     relative_floor = 0.25
+    #: The confidence a match needs to be selected (chosen on the open-set dev splits).
+    min_confidence = DEFAULT_MIN_CONFIDENCE
 
     def __init__(self, *, persist: bool = True, settings: LexicalSettings | None = None) -> None:
         self.persist = persist
@@ -724,6 +733,21 @@ class LexicalRouter:
         totals = _accumulate(index, query)
         return totals, ideal, list(query), (*notes, *cut)
 
+    def calibration(self, pack: SkillPack) -> Calibration:
+        """Return the null of this pack: each probe's best coverage ratio on a skill other than its own."""
+
+        def build() -> Calibration:
+            null = []
+            for probe in probes(pack.skills):
+                totals, ideal, _, _ = self.scores(probe.text, pack)
+                null.append(
+                    max((s for d, s in totals.items() if d != probe.owner), default=0.0) / (ideal or 1.0)
+                )
+            return Calibration(tuple(sorted(max(v, 0.0) for v in null)), tuple(sorted(self.settings.prior)))
+
+        calibration: Calibration = pack.cache(f"{self.name}:calibration:{self._fingerprint}", build)
+        return calibration
+
     def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
         k = text.check_k(k)
         totals, ideal, found, notes = self.scores(task, pack)
@@ -731,22 +755,23 @@ class LexicalRouter:
         best = heapq.nlargest(k, ((score, -doc) for doc, score in totals.items() if score > 0))
         if not best:
             return Ranking(self.name, (), notes=(*notes, "no task term occurs in any skill; abstained"))
-        confidence = best[0][0] / ideal if ideal else 0.0
-        if confidence < self.settings.min_confidence:
+        coverage = best[0][0] / ideal if ideal else 0.0
+        if coverage < self.settings.min_confidence:
             return Ranking(
                 self.name,
                 (),
-                notes=(*notes, f"best match too weak (confidence {confidence:.3f}); abstained"),
-                extra={"confidence": confidence},
+                notes=(*notes, f"best match too weak (coverage {coverage:.3f}); abstained"),
+                extra={"coverage": coverage},
             )
         index, _ = self._index(pack)
+        calibration = self.calibration(pack)
         wanted = set(found)
         matches = tuple(
-            Match(skill, score, index.evidence(skill, wanted))
+            Match(skill, score, index.evidence(skill, wanted), calibration.confidence(score / ideal))
             for score, doc in best
             for skill in (pack.get(index.names[-doc]),)
         )
-        return Ranking(self.name, matches, notes=notes, extra={"confidence": confidence})
+        return Ranking(self.name, matches, notes=notes, extra={"coverage": coverage})
 
 
 def evidence(

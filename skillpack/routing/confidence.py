@@ -1,0 +1,120 @@
+"""Turn a router's raw evidence into a confidence that means the same thing in every library.
+
+A raw score (a BM25F coverage ratio, a cosine) says little on its own: how high an *unrelated* text scores
+depends on the library — how many skills it has, how long and how alike their descriptions are. So each
+library calibrates itself, with its own text as probes:
+
+- Every skill contributes probes: its description and when_to_use, and each of its examples (at most
+  ``MAX_PROBES`` in all, chosen by hash, so the cost stays bounded on large libraries).
+- Each probe is scored against every skill, and the best score of a skill *other than the probe's owner* is
+  kept. That is a sample of the null distribution: what the best match scores for a text that is about
+  something this library does not cover — exactly the situation of an out-of-scope task, since the probe's
+  own skill plays the part of the missing one. The sample grows with the library's size and sharpens with
+  its look-alikes, which is what makes it transfer.
+- A match's confidence is the share of that null sample it beats (its empirical CDF, ties counting half):
+  0.9 means "scores higher than the best wrong skill does on 90% of the library's own unrelated texts".
+  A small library has few probes, so the sample is shrunk toward the router's ``prior`` (null quantiles
+  measured on other libraries), ``PRIOR_WEIGHT`` pseudo-probes in all; a large library hardly notices it.
+
+Evidence (docs/BENCHMARKS.md, "Open-set routing"): on open-set MetaTool (a fifth of the tools removed, their
+queries out of scope) the best-other null built from the remaining tools' descriptions predicts the
+out-of-scope queries' best scores closely enough that the bar chosen on the dev split gives a similar
+abstention rate on the bundled library, whose 17 skills share no style or size with MetaTool's 166.
+The margin over the runner-up was tried as a second statistic and separated in-scope from out-of-scope
+queries less well than the calibrated score alone, so it is used only for padding (``select``'s relative
+floor), not for confidence.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from skillpack.skill import Skill
+
+#: The bar every calibrated built-in router declares as its ``min_confidence`` (chosen on dev splits).
+DEFAULT_MIN_CONFIDENCE = 0.7
+#: At most this many probes are scored per library (description probes first, then examples by hash).
+MAX_PROBES = 300
+#: How many pseudo-probes the router's prior null counts for.
+PRIOR_WEIGHT = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """A text of the library used to calibrate: whose it is, and which of its texts.
+
+    ``example`` is -1 for the skill's own text (description and when_to_use), else the number of the example
+    in the order ``skillpack.routing.vectors.example_owners`` lists them (so vector routers reuse rows).
+    """
+
+    owner: int
+    example: int
+    text: str
+
+
+def probes(skills: Sequence[Skill]) -> list[Probe]:
+    """Return the calibration probes of ``skills``: each one's own text, then examples, at most ``MAX_PROBES``."""
+    own = [
+        Probe(number, -1, "\n".join(part for part in (skill.description, skill.when_to_use) if part))
+        for number, skill in enumerate(skills)
+    ]
+    examples: list[Probe] = []
+    row = 0
+    for number, skill in enumerate(skills):
+        for example in skill.examples:
+            examples.append(Probe(number, row, example))
+            row += 1
+    own = [probe for probe in own if probe.text.strip()]
+    chosen = _by_hash(own, MAX_PROBES)
+    return chosen + _by_hash(examples, MAX_PROBES - len(chosen))
+
+
+def _by_hash(items: list[Probe], limit: int) -> list[Probe]:
+    if len(items) <= limit:
+        return items
+    ranked = sorted(items, key=lambda p: hashlib.sha256(f"{p.owner}|{p.example}|{p.text}".encode()).digest())
+    kept = set(map(id, ranked[: max(limit, 0)]))
+    return [item for item in items if id(item) in kept]
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """The null sample of one library for one router: sorted best-other scores, plus the router's prior."""
+
+    null: tuple[float, ...]
+    prior: tuple[float, ...] = ()
+
+    @classmethod
+    def from_scores(
+        cls, owners: Sequence[int], rows: Sequence[Sequence[float]], *, prior: Sequence[float] = ()
+    ) -> Calibration:
+        """Return the calibration from each probe's scores over every skill (``rows[i][j]``)."""
+        null = []
+        for owner, row in zip(owners, rows, strict=True):
+            others = [score for skill, score in enumerate(row) if skill != owner]
+            if others:
+                null.append(max(others))
+        return cls(tuple(sorted(null)), tuple(sorted(prior)))
+
+    def confidence(self, score: float) -> float:
+        """Return the share of the null sample below ``score`` (ties half), shrunk toward the prior."""
+        below, weight = _below(self.null, score)
+        if self.prior:
+            prior_below, prior_count = _below(self.prior, score)
+            below += prior_below / prior_count * PRIOR_WEIGHT
+            weight += PRIOR_WEIGHT
+        if not weight:
+            return 1.0 if score > 0 else 0.0
+        return round(below / weight, 4)
+
+
+def _below(values: tuple[float, ...], score: float) -> tuple[float, float]:
+    """Return how many ``values`` lie below ``score`` (ties counting half), and how many there are."""
+    low = bisect.bisect_left(values, score)
+    high = bisect.bisect_right(values, score)
+    return low + (high - low) / 2, float(len(values))
