@@ -1,0 +1,86 @@
+"""Confidence: a library's own texts as probes, and a match's share of the null it beats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from skillpack import SkillPack
+from skillpack.bundled import skills_dir
+from skillpack.routing import confidence
+from skillpack.routing.confidence import Calibration, Probe, probes
+from skillpack.routing.lexical import LexicalRouter
+from skillpack.selection import select
+from tests.conftest import MakeSkill
+
+
+def test_probes_are_each_skills_own_text_then_its_examples(tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(tmp_path, "alpha", description="Alpha things.", examples=["first alpha", "second alpha"])
+    make_skill(tmp_path, "beta", description="Beta things.", examples=["one beta"])
+    pack = SkillPack.from_paths([tmp_path])
+    found = probes(pack.skills)
+    assert [(p.owner, p.example) for p in found] == [(0, -1), (1, -1), (0, 0), (0, 1), (1, 2)]
+    assert found[0].text.startswith("Alpha things.") and found[4].text == "one beta"
+
+
+def test_probes_are_capped_deterministically(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, make_skill: MakeSkill
+) -> None:
+    for n in range(6):
+        make_skill(tmp_path, f"skill-{n}", description=f"Skill {n}.", examples=[f"example {n}"])
+    pack = SkillPack.from_paths([tmp_path])
+    monkeypatch.setattr(confidence, "MAX_PROBES", 8)
+    first, again = probes(pack.skills), probes(pack.skills)
+    assert first == again and len(first) == 8
+    assert sum(p.example < 0 for p in first) == 6  # every skill's own text before any example
+
+
+def test_confidence_is_the_share_of_the_null_below_the_score() -> None:
+    owners = [0, 1, 2, 3]
+    rows = [[9.0, 0.1, 0.2], [0.3, 9.0, 0.1], [0.4, 0.2, 9.0], [0.5, 0.1, 0.1]]
+    calibration = Calibration.from_scores(owners, rows)
+    assert calibration.null == (0.2, 0.3, 0.4, 0.5)  # the best score of a skill other than the owner
+    assert calibration.confidence(0.1) == 0.0
+    assert calibration.confidence(0.35) == 0.5
+    assert calibration.confidence(0.3) == 0.375  # a tie counts half
+    assert calibration.confidence(9.0) == 1.0
+
+
+def test_a_small_library_leans_on_the_prior() -> None:
+    alone = Calibration((0.5,), ())
+    shrunk = Calibration((0.5,), (0.1, 0.2, 0.3, 0.9))
+    assert alone.confidence(0.6) == 1.0
+    # One probe against a prior worth PRIOR_WEIGHT probes: mostly the prior's 3 of 4 below 0.6.
+    assert shrunk.confidence(0.6) == pytest.approx(
+        (1 + 0.75 * confidence.PRIOR_WEIGHT) / (1 + confidence.PRIOR_WEIGHT), abs=1e-4
+    )
+    assert Calibration((), ()).confidence(0.0) == 0.0 and Calibration((), ()).confidence(0.2) == 1.0
+
+
+def test_probe_value_is_frozen() -> None:
+    probe = Probe(0, -1, "text")
+    with pytest.raises(AttributeError):
+        probe.owner = 1  # type: ignore[misc]
+
+
+@pytest.fixture
+def bundled() -> SkillPack:
+    return SkillPack.from_paths([skills_dir()])
+
+
+@pytest.mark.parametrize("task", ["how do I make pancakes", "plan a picnic in Central Park tomorrow"])
+def test_off_topic_requests_load_nothing_from_the_bundled_library(bundled: SkillPack, task: str) -> None:
+    selection = select(bundled, task, router=LexicalRouter(persist=False))
+    assert selection.chosen == ()
+    assert selection.abstain_reason.startswith("no skill ")
+
+
+def test_a_task_that_names_its_skill_gets_it_alone(bundled: SkillPack) -> None:
+    selection = select(
+        bundled, "bump the version after a breaking change", router=LexicalRouter(persist=False)
+    )
+    assert [c.skill.name for c in selection.chosen] == ["semver-bump"]
+    assert selection.chosen[0].confidence >= 0.9
+    ranked = {m.skill.name: m.confidence for m in selection.ranking.matches}
+    assert all(0.0 <= value <= 1.0 for value in ranked.values())
