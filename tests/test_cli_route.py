@@ -86,7 +86,7 @@ def test_the_llm_router_uses_the_backend_and_model_given(
 ) -> None:
     result = invoke("route", "--router", "llm", "--backend", "chooser", "--model", "chooser-9", TASK)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("1. changelog  confidence 1.00  score ")
+    assert result.stdout.startswith("1. changelog  confidence ")
     assert "why: chosen by chooser-9 from a lexical shortlist" in result.stdout
     assert Chooser.built_with == ["chooser-9"]
 

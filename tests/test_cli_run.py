@@ -207,7 +207,7 @@ def test_a_backend_failing_mid_answer_writes_nothing(
 
 def test_the_llm_router_from_the_cli(invoke: Callable[..., Result], test_backends: None) -> None:
     # The model chooses among the skills the lexical evidence carries (confidence from the base router).
-    task = "update the changelog for the release"
+    task = "keep the changelog for the release in the Keep a Changelog format"
     result = invoke("run", "--backend", "scripted", "--router", "llm", "--explain", task)
     assert result.exit_code == 0, result.output
     assert result.stdout == "Added: a section.\n"

@@ -84,3 +84,40 @@ def test_a_task_that_names_its_skill_gets_it_alone(bundled: SkillPack) -> None:
     assert selection.chosen[0].confidence >= 0.9
     ranked = {m.skill.name: m.confidence for m in selection.ranking.matches}
     assert all(0.0 <= value <= 1.0 for value in ranked.values())
+
+
+def test_a_calibration_round_trips_and_refuses_anything_else() -> None:
+    calibration = Calibration((0.1, 0.3), (0.2,))
+    assert Calibration.decode(calibration.encode()) == calibration
+    for payload in (
+        b"[]",
+        b'{"format": 1, "null": [0.1], "prior": ["x"]}',
+        b'{"format": 99, "null": [], "prior": []}',
+    ):
+        with pytest.raises(ValueError):
+            Calibration.decode(payload)
+    with pytest.raises(ValueError):
+        Calibration.decode(b'{"format": 1, "null": [NaN], "prior": []}')
+
+
+def test_the_calibration_is_persisted_and_read_back_by_a_new_process(
+    tmp_path: Path, make_skill: MakeSkill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "skills"
+    make_skill(root, "semver", description="Decide the next semantic version number. Use when releasing.")
+    make_skill(root, "sql", description="Format SQL queries for readability. Use when writing SQL.")
+    first = LexicalRouter().rank("which version number comes next", SkillPack.from_paths([root]))
+    (saved,) = (tmp_path / "cache" / "index").glob("calibration-lexical-*.idx")
+
+    def no_probes(*args: object) -> None:
+        raise AssertionError("the persisted calibration should have been read")
+
+    monkeypatch.setattr("skillpack.routing.lexical.probes", no_probes)
+    again = LexicalRouter().rank("which version number comes next", SkillPack.from_paths([root]))
+    assert [m.confidence for m in again.matches] == [m.confidence for m in first.matches]
+    saved.write_bytes(b"garbage")  # a corrupt file is rebuilt, never trusted
+    monkeypatch.undo()
+    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+    rebuilt = LexicalRouter().rank("which version number comes next", SkillPack.from_paths([root]))
+    assert [m.confidence for m in rebuilt.matches] == [m.confidence for m in first.matches]

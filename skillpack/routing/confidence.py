@@ -29,12 +29,18 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Sequence
+import json
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from skillpack.registry import SkillPack
     from skillpack.skill import Skill
+
+#: Bumped whenever what a calibration holds, or how probes are chosen, changes (part of its cache key).
+FORMAT = 1
 
 #: The bar every calibrated built-in router declares as its ``min_confidence`` (chosen on dev splits).
 DEFAULT_MIN_CONFIDENCE = 0.7
@@ -101,6 +107,26 @@ class Calibration:
                 null.append(max(others))
         return cls(tuple(sorted(null)), tuple(sorted(prior)))
 
+    def encode(self) -> bytes:
+        """Return the calibration as JSON bytes (persisted beside the router's index)."""
+        return json.dumps({"format": FORMAT, "null": self.null, "prior": self.prior}).encode()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> Calibration:
+        """Return the calibration ``encode`` wrote; raise ``ValueError`` for anything else."""
+        data = json.loads(payload)
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError(f"not a calibration of format {FORMAT}")
+        null, prior = data.get("null"), data.get("prior")
+        if not isinstance(null, list) or not isinstance(prior, list):
+            raise ValueError("a calibration holds two lists of scores")
+        values = [*null, *prior]
+        if not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
+        ):
+            raise ValueError("a calibration's scores must be finite numbers")
+        return cls(tuple(sorted(map(float, null))), tuple(sorted(map(float, prior))))
+
     def confidence(self, score: float) -> float:
         """Return the share of the null sample below ``score`` (ties half), shrunk toward the prior."""
         below, weight = _below(self.null, score)
@@ -118,3 +144,25 @@ def _below(values: tuple[float, ...], score: float) -> tuple[float, float]:
     low = bisect.bisect_left(values, score)
     high = bisect.bisect_right(values, score)
     return low + (high - low) / 2, float(len(values))
+
+
+def calibration_for(
+    kind: str, settings: str, pack: SkillPack, build: Callable[[], Calibration], *, persist: bool
+) -> Calibration:
+    """Return ``pack``'s calibration for router ``kind``: kept in the pack, persisted like an index.
+
+    Scoring the probes costs as much as a few hundred tasks, so a new process (each ``skillpack route``)
+    reads it from skillpack's cache instead, keyed by the skills' manifests and the router's settings.
+    """
+    from skillpack.routing.index import content_key, load_or_build
+
+    def load() -> Calibration:
+        name = f"calibration-{kind}"  # not "{kind}-…": that is the router's own index files' pattern
+        key = content_key(name, f"{settings}|{FORMAT}|{MAX_PROBES}|{PRIOR_WEIGHT}", pack.skills)
+        loaded = load_or_build(
+            name, key, build=build, encode=Calibration.encode, decode=Calibration.decode, persist=persist
+        )
+        return loaded.value
+
+    found: Calibration = pack.cache(f"{kind}:calibration:{settings}", load)
+    return found

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from skillpack.errors import UsageError
 from skillpack.routing import text
 from skillpack.routing.base import Match, Ranking
-from skillpack.routing.confidence import DEFAULT_MIN_CONFIDENCE, Calibration, probes
+from skillpack.routing.confidence import DEFAULT_MIN_CONFIDENCE, Calibration, calibration_for, probes
 from skillpack.routing.embedding import EmbeddingRouter, EmbeddingSettings
 from skillpack.routing.lexical import LexicalRouter, LexicalSettings
 
@@ -113,7 +113,8 @@ class HybridRouter:
         fused = self._fuse(lexical, cosines, dense)
         ordered = sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))[:k]
         calibration = self.calibration(pack)
-        coverage = {name: score / (ideal or 1.0) for name, score in lexical.items()}
+        base = self.lexical.coverage_base(ideal, pack)
+        coverage = {name: score / base for name, score in lexical.items()}
         evidence = self._evidence(coverage, cosines, dense)
         matches = []
         for name, score in ordered:
@@ -157,16 +158,17 @@ class HybridRouter:
             rows = []
             for number, probe in enumerate(found):
                 totals, ideal, _, _ = self.lexical.scores(probe.text, pack)
-                coverage = {index.names[d]: max(s, 0.0) / (ideal or 1.0) for d, s in totals.items()}
+                base = self.lexical.coverage_base(ideal, pack)
+                coverage = {index.names[d]: max(s, 0.0) / base for d, s in totals.items()}
                 cosines = dict(zip(names, embedded[number].tolist(), strict=True))
                 dense = dict(zip(names, dense_rows[number], strict=True)) if dense_rows is not None else {}
                 evidence = self._evidence(coverage, cosines, dense)
                 rows.append([evidence[name] for name in names])
             return Calibration.from_scores(owners, rows, prior=self.settings.prior)
 
-        key = f"{self.name}:calibration:{self.settings}:{self.lexical._fingerprint}:{self.embedding.settings}"
-        calibration: Calibration = pack.cache(key, build)
-        return calibration
+        dense_settings = self.dense.settings if self.dense is not None else None
+        settings = f"{self.settings}|{self.lexical._fingerprint}|{self.embedding.settings}|{dense_settings}"
+        return calibration_for(self.name, settings, pack, build, persist=self.lexical.persist)
 
     def _fuse(
         self, lexical: dict[str, float], cosines: dict[str, float], dense: dict[str, float]

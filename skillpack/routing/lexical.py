@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from skillpack.routing import text
 from skillpack.routing.base import Match, Ranking
-from skillpack.routing.confidence import DEFAULT_MIN_CONFIDENCE, Calibration, probes
+from skillpack.routing.confidence import DEFAULT_MIN_CONFIDENCE, Calibration, calibration_for, probes
 from skillpack.routing.index import content_key, load_or_build
 
 if TYPE_CHECKING:
@@ -70,6 +70,9 @@ class LexicalSettings:
     decompound: bool = True
     query_idf_power: float = 0.5
     prefix_weight: float = 0.5
+    #: Confidence counts the task as if it had this many more terms no skill uses: evidence from one
+    #: matched word of a one-word task ("what is 2+2") is not full coverage.
+    coverage_prior: float = 1.0
     #: The null quantiles a library's own probes are shrunk toward (``skillpack.routing.confidence``).
     prior: tuple[float, ...] = LEXICAL_PRIOR
 
@@ -733,6 +736,14 @@ class LexicalRouter:
         totals = _accumulate(index, query)
         return totals, ideal, list(query), (*notes, *cut)
 
+    def coverage_base(self, ideal: float, pack: SkillPack) -> float:
+        """Return what a task's score is divided by for confidence: its ideal score, plus the prior's terms.
+
+        The prior is ``coverage_prior`` terms that no skill uses, each weighted as the task's terms are.
+        """
+        unseen = self._index(pack)[0].unseen_idf
+        return ideal + self.settings.coverage_prior * unseen ** (1.0 + self.settings.query_idf_power) or 1.0
+
     def calibration(self, pack: SkillPack) -> Calibration:
         """Return the null of this pack: each probe's best coverage ratio on a skill other than its own."""
 
@@ -740,13 +751,11 @@ class LexicalRouter:
             null = []
             for probe in probes(pack.skills):
                 totals, ideal, _, _ = self.scores(probe.text, pack)
-                null.append(
-                    max((s for d, s in totals.items() if d != probe.owner), default=0.0) / (ideal or 1.0)
-                )
-            return Calibration(tuple(sorted(max(v, 0.0) for v in null)), tuple(sorted(self.settings.prior)))
+                best = max((s for d, s in totals.items() if d != probe.owner), default=0.0)
+                null.append(max(best, 0.0) / self.coverage_base(ideal, pack))
+            return Calibration(tuple(sorted(null)), tuple(sorted(self.settings.prior)))
 
-        calibration: Calibration = pack.cache(f"{self.name}:calibration:{self._fingerprint}", build)
-        return calibration
+        return calibration_for(self.name, self._fingerprint, pack, build, persist=self.persist)
 
     def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
         k = text.check_k(k)
@@ -755,6 +764,12 @@ class LexicalRouter:
         best = heapq.nlargest(k, ((score, -doc) for doc, score in totals.items() if score > 0))
         if not best:
             return Ranking(self.name, (), notes=(*notes, "no task term occurs in any skill; abstained"))
+        index, _ = self._index(pack)
+        if all(term.isdigit() for term in found if term in index.postings):
+            # Numbers alone name no topic: "what is 2+2" shares only "2" with a versioning skill.
+            return Ranking(
+                self.name, (), notes=(*notes, "only numbers in the task occur in any skill; abstained")
+            )
         coverage = best[0][0] / ideal if ideal else 0.0
         if coverage < self.settings.min_confidence:
             return Ranking(
@@ -763,11 +778,11 @@ class LexicalRouter:
                 notes=(*notes, f"best match too weak (coverage {coverage:.3f}); abstained"),
                 extra={"coverage": coverage},
             )
-        index, _ = self._index(pack)
         calibration = self.calibration(pack)
+        base = self.coverage_base(ideal, pack)
         wanted = set(found)
         matches = tuple(
-            Match(skill, score, index.evidence(skill, wanted), calibration.confidence(score / ideal))
+            Match(skill, score, index.evidence(skill, wanted), calibration.confidence(score / base))
             for score, doc in best
             for skill in (pack.get(index.names[-doc]),)
         )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from skillpack.routing import text
 from skillpack.routing.base import Match, Ranking
-from skillpack.routing.confidence import DEFAULT_MIN_CONFIDENCE, Calibration, probes
+from skillpack.routing.confidence import DEFAULT_MIN_CONFIDENCE, Calibration, calibration_for, probes
 from skillpack.routing.index import content_key, load_or_build
 
 if TYPE_CHECKING:
@@ -193,8 +193,8 @@ class VectorRouter:
             owners, rows = self.probe_scores(pack)
             return Calibration.from_scores(owners, rows.tolist(), prior=self.settings.prior)
 
-        calibration: Calibration = pack.cache(f"{self.name}:calibration:{self.settings.fingerprint()}", build)
-        return calibration
+        settings = f"{self.settings.fingerprint()}|{self.settings.example_weight}|{self.settings.prior}"
+        return calibration_for(self.name, settings, pack, build, persist=self.persist)
 
     def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
         k = text.check_k(k)
