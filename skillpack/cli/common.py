@@ -75,8 +75,8 @@ def selection_options(command: F) -> F:
             click.option(
                 "--min-confidence",
                 type=float,
-                help="The confidence (0-1) a skill needs to be chosen. Default: the router's own bar (0.7"
-                " for the built-in routers: the skill beats the best wrong match on 70% of the library's"
+                help="The confidence (0-1) a skill needs to be chosen. Default: the router's own bar (0.75"
+                " for the built-in routers: the skill beats the best wrong match on 75% of the library's"
                 " own unrelated texts). Lower it to load more, 0 to load up to -k skills.",
             ),
         )

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 FORMAT = 1
 
 #: The bar every calibrated built-in router declares as its ``min_confidence`` (chosen on dev splits).
-DEFAULT_MIN_CONFIDENCE = 0.7
+DEFAULT_MIN_CONFIDENCE = 0.75
 #: At most this many probes are scored per library (description probes first, then examples by hash).
 MAX_PROBES = 300
 #: How many pseudo-probes the router's prior null counts for.
