@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skillpack.errors import SkillpackError
-from skillpack.selection import DEFAULT_K, LOOKAHEAD, assemble, min_confidence_of, score_floor
+from skillpack.selection import DEFAULT_K, LOOKAHEAD, assemble, demerit, min_confidence_of, score_floor
 from skillpack.tokens import TokenCounter
 
 if TYPE_CHECKING:
@@ -256,9 +256,11 @@ def _chosen_names(ranking: Ranking, router: Router, *, k: int, min_confidence: f
     bar = min_confidence_of(router, min_confidence)
     floor = score_floor(router, None, ranking)
     names: list[str] = []
+    covered: set[str] = set()
     for match in ranking.matches:
-        if match.confidence >= bar and match.score >= floor and match.skill.name not in names:
+        if match.skill.name not in names and not demerit(match, bar=bar, floor=floor, covered=covered):
             names.append(match.skill.name)
+            covered.update(term for term, _ in match.matched)
     return names[:k]
 
 

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 DEFAULT_ROUTER = "lexical"
 DEFAULT_K = 5
+#: A later match needs at least this share of its evidence from task terms no chosen skill matches. On the
+#: harness's house-rules suite (300 skills in families of look-alikes) the look-alikes' share is 0–31%;
+#: "bump the version and add a changelog entry" gives semver-bump 45% beside keep-a-changelog.
+LOOKALIKE_SHARE = 0.4
 #: The router is asked for this many matches beyond k, so a cut made by k can be reported.
 LOOKAHEAD = 5
 
@@ -272,6 +276,29 @@ def check_limits(
         )
 
 
+def demerit(match: Match, *, bar: float, floor: float, covered: set[str]) -> str:
+    """Return why ``match`` does not enter on its own merit, or "" when it does.
+
+    It must reach the confidence ``bar`` and the score ``floor``, and (when the router says which task
+    terms a match rests on) at least ``LOOKALIKE_SHARE`` of its evidence must come from terms the skills
+    chosen before it (``covered``) do not match: a look-alike the task does not name loses to the one
+    it names, while a second skill for another part of the task keeps its place.
+    """
+    if match.confidence < bar:
+        return f"confidence {match.confidence:.2f} is below the bar {bar:.2f}"
+    if match.score < floor:
+        return f"score {match.score:.3f} is below the floor {floor:.3f}"
+    total = sum(weight for _, weight in match.matched)
+    if covered and total > 0:
+        novel = sum(weight for term, weight in match.matched if term not in covered)
+        if novel < LOOKALIKE_SHARE * total:
+            return (
+                f"a look-alike: {1 - novel / total:.0%} of its evidence is task terms a skill chosen"
+                " before it matches too"
+            )
+    return ""
+
+
 def min_confidence_of(router: Router, override: float | None) -> float:
     """Return the confidence a match needs: ``override``, else the router's declared bar (0 without one)."""
     if override is not None:
@@ -304,6 +331,7 @@ def assemble(
     taken_names: set[str] = set()
     floor = score_floor(ranker, relative_floor, ranking)
     picked = 0
+    covered: set[str] = set()
     for match in ranking.matches:
         if match.skill.name in taken_names:
             continue
@@ -312,14 +340,11 @@ def assemble(
         def reject(reason: str, *, needed: int = 0, cut: str = "", match: Match = match) -> None:
             rejected.append(Rejected(match.skill, match.score, reason, needed, match.confidence, cut))
 
-        if confidence < bar:
-            reject(f"confidence {confidence:.2f} is below the bar {bar:.2f}")
-            continue
-        if match.score < floor:
-            reject(
-                f"score {match.score:.3f} is below the floor {floor:.3f}"
-                f" ({relative_floor_of(ranker, relative_floor):.0%} of the best match)"
-            )
+        merit = demerit(match, bar=bar, floor=floor, covered=covered)
+        if merit:
+            if merit.startswith("score "):
+                merit += f" ({relative_floor_of(ranker, relative_floor):.0%} of the best match)"
+            reject(merit)
             continue
         if _model_invocation_disabled(match.skill):
             reject("disable-model-invocation: true — it is loaded only when named explicitly")
@@ -357,6 +382,7 @@ def assemble(
             taken_names.add(skill.name)
         taken = candidate
         picked += 1
+        covered.update(term for term, _ in match.matched)
     counter.save()
     over_budget = [r for r in rejected if r.needed]
     if budget is not None and over_budget and not chosen:

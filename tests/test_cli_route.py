@@ -154,7 +154,7 @@ def test_route_shows_confidence_and_says_in_one_line_why_nothing_is_chosen(skill
     assert run.exit_code == 0, run.output
     first = run.stdout.splitlines()[0]
     assert first.startswith("nothing is loaded — no skill is confident enough: the best, ")
-    assert "below the bar 0.75 (--min-confidence)" in first
+    assert "below the bar 0.85 (--min-confidence)" in first
     assert "  confidence " in run.stdout.splitlines()[1]
     lenient = CliRunner().invoke(
         cli, ["route", "--min-confidence", "0", "-k", "1", "how do I make pancakes"], prog_name="skillpack"

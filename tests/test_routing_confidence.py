@@ -9,7 +9,7 @@ import pytest
 from skillpack import SkillPack
 from skillpack.bundled import skills_dir
 from skillpack.routing import confidence
-from skillpack.routing.confidence import Calibration, Probe, probes
+from skillpack.routing.confidence import Calibration, Probe, crowd, crowd_rank, probes
 from skillpack.routing.lexical import LexicalRouter
 from skillpack.selection import select
 from tests.conftest import MakeSkill
@@ -37,14 +37,24 @@ def test_probes_are_capped_deterministically(
 
 
 def test_confidence_is_the_share_of_the_null_below_the_score() -> None:
+    # Four probes over three skills; each keeps its best other score above the crowd (the last other skill).
     owners = [0, 1, 2, 3]
-    rows = [[9.0, 0.1, 0.2], [0.3, 9.0, 0.1], [0.4, 0.2, 9.0], [0.5, 0.1, 0.1]]
+    rows = [[9.0, 0.25, 0.5], [0.75, 9.0, 0.25], [1.0, 0.5, 9.0], [1.0, 0.25, 0.25]]
     calibration = Calibration.from_scores(owners, rows)
-    assert calibration.null == (0.2, 0.3, 0.4, 0.5)  # the best score of a skill other than the owner
+    assert calibration.null == (0.25, 0.5, 0.5, 0.75)
     assert calibration.confidence(0.1) == 0.0
-    assert calibration.confidence(0.35) == 0.5
-    assert calibration.confidence(0.3) == 0.375  # a tie counts half
+    assert calibration.confidence(0.6) == 0.75
+    assert calibration.confidence(0.5) == 0.5  # ties count half
     assert calibration.confidence(9.0) == 1.0
+
+
+def test_the_crowd_is_the_fifth_best_score_or_the_last_of_a_small_library() -> None:
+    assert crowd([9.0, 8.0, 7.0, 6.0, 5.0, 4.0], rank=crowd_rank(6), size=6) == 5.0
+    assert crowd_rank(3) == 3 and crowd_rank(1) == 2 and crowd_rank(500) == 5
+    # Unlisted skills score 0: a sparse list of two scores in a library of ten has a crowd of 0.
+    assert crowd([3.0, 1.0], rank=crowd_rank(10), size=10) == 0.0
+    assert crowd([3.0], rank=crowd_rank(1), size=1) == 0.0
+    assert crowd([3.0, 1.0], rank=crowd_rank(2), size=2) == 1.0  # two skills: the crowd is the other one
 
 
 def test_a_small_library_leans_on_the_prior() -> None:
@@ -113,7 +123,7 @@ def test_the_calibration_is_persisted_and_read_back_by_a_new_process(
     def no_probes(*args: object) -> None:
         raise AssertionError("the persisted calibration should have been read")
 
-    monkeypatch.setattr("skillpack.routing.lexical.probes", no_probes)
+    monkeypatch.setattr("skillpack.routing.confidence.probes", no_probes)
     again = LexicalRouter().rank("which version number comes next", SkillPack.from_paths([root]))
     assert [m.confidence for m in again.matches] == [m.confidence for m in first.matches]
     saved.write_bytes(b"garbage")  # a corrupt file is rebuilt, never trusted

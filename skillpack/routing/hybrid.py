@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from skillpack.errors import UsageError
-from skillpack.routing import text
+from skillpack.routing import confidence, text
 from skillpack.routing.base import Match, Ranking
-from skillpack.routing.confidence import DEFAULT_MIN_CONFIDENCE, Calibration, calibration_for, probes
 from skillpack.routing.embedding import EmbeddingRouter, EmbeddingSettings
 from skillpack.routing.lexical import LexicalRouter, LexicalSettings
 
@@ -37,7 +36,7 @@ RRF_K = 60
 
 
 #: Deciles of the best-other evidence over the probes of the open-set MetaTool and bundled libraries.
-HYBRID_PRIOR = (0.18, 0.21, 0.23, 0.26, 0.29, 0.3, 0.33, 0.37, 0.44)
+HYBRID_PRIOR = (0.04, 0.055, 0.07, 0.083, 0.096, 0.109, 0.13, 0.15, 0.2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +64,7 @@ class HybridRouter:
 
     name = "hybrid"
     #: The confidence a match needs to be selected (``skillpack.routing.confidence``).
-    min_confidence = DEFAULT_MIN_CONFIDENCE
+    min_confidence = confidence.DEFAULT_MIN_CONFIDENCE
 
     def __init__(
         self,
@@ -103,6 +102,7 @@ class HybridRouter:
         notes = tuple(dict.fromkeys((*lexical_notes, *embedding_notes, *dense_notes)))
         index, _ = self.lexical._index(pack)
         lexical = {index.names[doc]: score for doc, score in totals.items() if score > 0}
+        numbers = {index.names[doc]: doc for doc in totals}
         lexical_best = max(lexical.values(), default=0.0)
         embedding_best = max(cosines.values(), default=0.0)
         lexical_abstains = not lexical or lexical_best / (ideal or 1.0) < self.lexical.settings.min_confidence
@@ -116,6 +116,7 @@ class HybridRouter:
         base = self.lexical.coverage_base(ideal, pack)
         coverage = {name: score / base for name, score in lexical.items()}
         evidence = self._evidence(coverage, cosines, dense)
+        confident = calibration.for_task(evidence.values(), size=len(evidence))
         matches = []
         for name, score in ordered:
             skill = pack.get(name)
@@ -129,7 +130,8 @@ class HybridRouter:
                         f"embedding ({sources[name]}): cosine {cosines[name]:.3f}",
                         *((f"dense: cosine {dense[name]:.3f}",) if name in dense else ()),
                     ),
-                    calibration.confidence(evidence[name]),
+                    confident(evidence[name]),
+                    index.contributions(numbers[name], found) if name in lexical else (),
                 )
             )
         return Ranking(self.name, tuple(matches), notes=notes)
@@ -146,11 +148,11 @@ class HybridRouter:
             for name, cosine in cosines.items()
         }
 
-    def calibration(self, pack: SkillPack) -> Calibration:
+    def calibration(self, pack: SkillPack) -> confidence.Calibration:
         """Return the null of this pack for the fused absolute evidence (see the module docstring)."""
 
-        def build() -> Calibration:
-            found = probes(pack.skills)
+        def build() -> confidence.Calibration:
+            found = confidence.probes(pack.skills)
             owners, embedded = self.embedding.probe_scores(pack)
             names = [skill.name for skill in pack.skills]
             dense_rows = self.dense.probe_scores(pack)[1].tolist() if self.dense is not None else None
@@ -164,11 +166,11 @@ class HybridRouter:
                 dense = dict(zip(names, dense_rows[number], strict=True)) if dense_rows is not None else {}
                 evidence = self._evidence(coverage, cosines, dense)
                 rows.append([evidence[name] for name in names])
-            return Calibration.from_scores(owners, rows, prior=self.settings.prior)
+            return confidence.Calibration.from_scores(owners, rows, prior=self.settings.prior)
 
         dense_settings = self.dense.settings if self.dense is not None else None
         settings = f"{self.settings}|{self.lexical._fingerprint}|{self.embedding.settings}|{dense_settings}"
-        return calibration_for(self.name, settings, pack, build, persist=self.lexical.persist)
+        return confidence.calibration_for(self.name, settings, pack, build, persist=self.lexical.persist)
 
     def _fuse(
         self, lexical: dict[str, float], cosines: dict[str, float], dense: dict[str, float]

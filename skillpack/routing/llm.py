@@ -128,6 +128,7 @@ class LLMRouter:
                     round(1.0 - order / (len(names) + 1), 4),
                     evidence + match.evidence,
                     match.confidence,
+                    match.matched,
                 )
             )
         return Ranking(self.name, tuple(matches), base.notes, spent, extra)

@@ -11,9 +11,8 @@ import marshal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from skillpack.routing import text
+from skillpack.routing import confidence, text
 from skillpack.routing.base import Match, Ranking
-from skillpack.routing.confidence import DEFAULT_MIN_CONFIDENCE, Calibration, calibration_for, probes
 from skillpack.routing.index import content_key, load_or_build
 
 if TYPE_CHECKING:
@@ -92,7 +91,7 @@ class VectorRouter:
     DIM: ClassVar[int]
     settings: VectorSettings
     #: The confidence a match needs to be selected (``skillpack.routing.confidence``).
-    min_confidence = DEFAULT_MIN_CONFIDENCE
+    min_confidence = confidence.DEFAULT_MIN_CONFIDENCE
 
     def __init__(self, *, persist: bool, settings: VectorSettings) -> None:
         self.persist = persist
@@ -178,7 +177,7 @@ class VectorRouter:
         import numpy as np
 
         index, _ = self._index(pack)
-        found = probes(pack.skills)
+        found = confidence.probes(pack.skills)
         if not found:
             return [], np.zeros((0, len(index.names)), dtype=np.float32)
         vectors = np.stack(
@@ -186,15 +185,15 @@ class VectorRouter:
         )
         return [p.owner for p in found], self._score(index, vectors)[0]
 
-    def calibration(self, pack: SkillPack) -> Calibration:
+    def calibration(self, pack: SkillPack) -> confidence.Calibration:
         """Return the null of this pack: each probe's best score on a skill other than its own."""
 
-        def build() -> Calibration:
+        def build() -> confidence.Calibration:
             owners, rows = self.probe_scores(pack)
-            return Calibration.from_scores(owners, rows.tolist(), prior=self.settings.prior)
+            return confidence.Calibration.from_scores(owners, rows.tolist(), prior=self.settings.prior)
 
         settings = f"{self.settings.fingerprint()}|{self.settings.example_weight}|{self.settings.prior}"
-        return calibration_for(self.name, settings, pack, build, persist=self.persist)
+        return confidence.calibration_for(self.name, settings, pack, build, persist=self.persist)
 
     def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
         k = text.check_k(k)
@@ -204,12 +203,13 @@ class VectorRouter:
             best = ordered[0][1] if ordered else 0.0
             return Ranking(self.name, (), notes=(*notes, f"best similarity {best:.3f} is too low; abstained"))
         calibration = self.calibration(pack)
+        confident = calibration.for_task(scores.values(), size=len(scores))
         matches = tuple(
             Match(
                 pack.get(name),
                 score,
                 (f"{sources[name]}: cosine {score:.3f}",),
-                calibration.confidence(score),
+                confident(score),
             )
             for name, score in ordered[:k]
             if score >= self.settings.min_similarity
