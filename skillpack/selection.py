@@ -335,7 +335,6 @@ def assemble(
     for match in ranking.matches:
         if match.skill.name in taken_names:
             continue
-        confidence = match.confidence
 
         def reject(reason: str, *, needed: int = 0, cut: str = "", match: Match = match) -> None:
             rejected.append(Rejected(match.skill, match.score, reason, needed, match.confidence, cut))
@@ -377,7 +376,7 @@ def assemble(
             evidence = match.evidence if is_main else (f"required by {match.skill.name}",)
             tokens_of_block = _block_tokens(skill, fmt, counter)
             chosen.append(
-                Chosen(skill, match.score if is_main else 0.0, evidence, tokens_of_block, confidence)
+                Chosen(skill, match.score if is_main else 0.0, evidence, tokens_of_block, match.confidence)
             )
             taken_names.add(skill.name)
         taken = candidate

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from skillpack.registry import SkillPack
+from skillpack.routing.confidence import DEFAULT_MIN_CONFIDENCE
 from skillpack.selection import DEFAULT_K, DEFAULT_ROUTER
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -75,9 +76,10 @@ def selection_options(command: F) -> F:
             click.option(
                 "--min-confidence",
                 type=float,
-                help="The confidence (0-1) a skill needs to be chosen. Default: the router's own bar (0.75"
-                " for the built-in routers: the skill beats the best wrong match on 75% of the library's"
-                " own unrelated texts). Lower it to load more, 0 to load up to -k skills.",
+                help=f"The confidence (0-1) a skill needs to be chosen. Default: the router's own bar"
+                f" ({DEFAULT_MIN_CONFIDENCE} for the built-in routers: the skill stands out from the others"
+                f" more than the best wrong skill does for {DEFAULT_MIN_CONFIDENCE:.0%} of the library's own"
+                " unrelated texts). Lower it to load more, 0 to load up to -k skills.",
             ),
         )
     ):

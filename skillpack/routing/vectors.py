@@ -2,7 +2,9 @@
 
 A router built on it supplies only its encoder (``build_index`` and ``embed_query``), its index format and
 width, and its settings. A skill's score is the best of its text's cosine with the task and (weighted by
-``example_weight``) its closest example's; below ``min_similarity`` the router abstains.
+``example_weight``) its closest example's; below ``min_similarity`` the router abstains. A match's
+confidence is its score's lead over the crowd of other skills, calibrated on the library's own skill texts
+and examples, which the index already holds as rows (``skillpack.routing.confidence``).
 """
 
 from __future__ import annotations
