@@ -57,6 +57,7 @@ class Rejected:
     reason: str
     #: Tokens the skill (with what it requires) would have added, when it was left out for the budget.
     needed: int = 0
+    #: The router's calibrated confidence in the skill, as for ``Chosen``.
     confidence: float = 1.0
     #: "k" or "budget" when the skill passed the confidence bar and only that limit left it out.
     cut: str = ""

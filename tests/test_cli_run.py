@@ -449,3 +449,11 @@ def test_plugins_exits_1_when_a_plugin_failed_to_load(invoke: Callable[..., Resu
         plugins.reset()
     assert result.exit_code == 1, result.output
     assert "skillpack: plugin 'ghost' failed to load: skillpack-ghost 0.1" in result.stderr
+
+
+def test_run_says_on_stderr_when_k_cuts_a_skill_that_passed_the_bar(invoke: Callable[..., Result]) -> None:
+    task = "write the commit message and keep the changelog in the Keep a Changelog format"
+    result = invoke("run", "--dry-run", "-k", "1", "--min-confidence", "0", task)
+    assert result.exit_code == 0, result.output
+    assert "note: k cut 1 skill(s) that passed the confidence bar: " in result.stderr
+    assert "raise -k to load them" in result.stderr

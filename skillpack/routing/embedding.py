@@ -38,7 +38,7 @@ MODEL = "l2_supercat"
 DIM = 256
 
 
-#: Deciles of the best-other score over the probes of the open-set MetaTool and bundled libraries.
+#: Deciles of the null (best wrong lead over the crowd) of the open-set MetaTool and bundled libraries.
 EMBEDDING_PRIOR = (0.044, 0.062, 0.074, 0.084, 0.1, 0.117, 0.136, 0.166, 0.208)
 
 

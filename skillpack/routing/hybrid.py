@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 RRF_K = 60
 
 
-#: Deciles of the best-other evidence over the probes of the open-set MetaTool and bundled libraries.
+#: Deciles of the null (best wrong lead over the crowd) of the open-set MetaTool and bundled libraries.
 HYBRID_PRIOR = (0.04, 0.055, 0.07, 0.083, 0.096, 0.109, 0.13, 0.15, 0.2)
 
 

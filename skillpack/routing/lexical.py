@@ -42,7 +42,7 @@ FORMAT = 1
 PREFIX_LENGTH = 4
 
 
-#: Deciles of the best-other coverage ratio over the probes of the open-set MetaTool and bundled libraries.
+#: Deciles of the null (best wrong lead over the crowd) of the open-set MetaTool and bundled libraries.
 LEXICAL_PRIOR = (0.035, 0.057, 0.074, 0.087, 0.1, 0.12, 0.156, 0.19, 0.25)
 
 
