@@ -1,7 +1,9 @@
-"""Measure a router on labelled queries: recall@k, MRR, nDCG@10, complete@5 and latency.
+"""Measure a router on labelled queries: the ranking (recall@k, MRR, nDCG@10), the selection, latency.
 
 A queries file is JSON Lines, one ``{"query": str, "skills": [name, ...]}`` per line (blank lines are
-skipped). Problems are reported with the file and line number; a file with unknown skill names is
+skipped). An empty ``skills`` list marks a query as out of scope: no installed skill should be injected
+for it. Ranking metrics are averaged over the in-scope queries; the selection (what ``select`` would
+inject after the confidence bar, floors, k and budget) is scored on both kinds. Problems are reported with the file and line number; a file with unknown skill names is
 refused as a whole, so a metric is never computed against labels the library cannot satisfy.
 """
 
@@ -16,11 +18,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skillpack.errors import SkillpackError
+from skillpack.selection import DEFAULT_K, LOOKAHEAD, assemble, demerit, min_confidence_of, score_floor
+from skillpack.tokens import TokenCounter
 
 if TYPE_CHECKING:
     from skillpack.registry import SkillPack
-    from skillpack.routing.base import Router
+    from skillpack.routing.base import Ranking, Router
 
+#: What the selection is scored on: out-of-scope queries left empty, in-scope ones wrongly left empty, gold
+#: skills inside the selection, gold among the selected, and skills and block tokens injected per query
+#: (in-scope and out-of-scope separately). None when the file has no query of the kind a metric needs.
+SELECTION_METRICS = (
+    "oos_abstain",
+    "in_abstain",
+    "recall_selected",
+    "precision",
+    "selected_mean",
+    "selected_oos_mean",
+    "tokens_mean",
+    "tokens_oos_mean",
+)
 #: The keys of an evaluation result, in the order they are printed.
 METRICS = (
     "recall@1",
@@ -34,6 +51,9 @@ METRICS = (
     "build_s",
     "n_queries",
     "n_skills",
+    "n_in_scope",
+    "n_out_of_scope",
+    *SELECTION_METRICS,
 )
 
 #: How many problems an error message lists before it says how many more there are.
@@ -91,8 +111,10 @@ def _parse(line: str, where: str, number: int) -> LabelledQuery:
     query, skills = item.get("query"), item.get("skills")
     if not isinstance(query, str) or not query.strip():
         raise SkillpackError(f"{where}: $.query must be a non-empty string — {shape}")
-    if not isinstance(skills, list) or not skills or not all(isinstance(s, str) and s for s in skills):
-        raise SkillpackError(f"{where}: $.skills must be a non-empty list of skill names — {shape}")
+    if not isinstance(skills, list) or not all(isinstance(s, str) and s for s in skills):
+        raise SkillpackError(
+            f"{where}: $.skills must be a list of skill names ([] for a query no skill fits) — {shape}"
+        )
     return LabelledQuery(number, query, tuple(dict.fromkeys(skills)))
 
 
@@ -109,12 +131,21 @@ def _check_known(path: Path, queries: Sequence[LabelledQuery], known: Collection
 
 
 def evaluate(
-    pack: SkillPack, queries: Sequence[LabelledQuery], router: Router, *, k: int = 10
+    pack: SkillPack,
+    queries: Sequence[LabelledQuery],
+    router: Router,
+    *,
+    k: int = 10,
+    select_k: int = DEFAULT_K,
+    budget: int | None = None,
+    min_confidence: float | None = None,
 ) -> dict[str, Any]:
     """Route every query with ``router`` (top ``k``) and return the metrics named in ``METRICS``.
 
-    ``build_s`` is the time the router takes to build its index from scratch (routers without a
-    ``prepare`` method build lazily, so for them it is 0 and the build lands in the first query).
+    The selection metrics come from the same routing call: ``select``'s rules with ``select_k``,
+    ``budget`` and ``min_confidence`` (None: the router's own bar). ``build_s`` is the time the router
+    takes to build its index from scratch (routers without a ``prepare`` method build lazily, so for
+    them it is 0 and the build lands in the first query).
     """
     prepare = getattr(router, "prepare", None)
     start = time.perf_counter()
@@ -123,24 +154,114 @@ def evaluate(
     build_s = time.perf_counter() - start
     totals = dict.fromkeys(("recall@1", "recall@3", "recall@5", "mrr", "ndcg@10", "complete@5"), 0.0)
     latencies: list[float] = []
+    rankings = []
     for labelled in queries:
         start = time.perf_counter()
-        ranking = router.rank(labelled.query, pack, k=k)
+        ranking = router.rank(labelled.query, pack, k=max(k, select_k + LOOKAHEAD))
         latencies.append((time.perf_counter() - start) * 1000.0)
-        for key, value in score([m.skill.name for m in ranking.matches], labelled.skills).items():
-            totals[key] += value
-    n = len(queries)
-    result: dict[str, Any] = {key: round(total / n, 4) for key, total in totals.items()}
+        rankings.append(ranking)
+        if labelled.skills:
+            ranked = [m.skill.name for m in ranking.matches[:k]]
+            for key, value in score(ranked, labelled.skills).items():
+                totals[key] += value
+    in_scope = sum(1 for q in queries if q.skills)
+    result: dict[str, Any] = {
+        key: round(total / in_scope, 4) if in_scope else None for key, total in totals.items()
+    }
     result.update(
         {
             "p50_ms": round(percentile(latencies, 50), 3),
             "p95_ms": round(percentile(latencies, 95), 3),
             "build_s": round(build_s, 3),
-            "n_queries": n,
+            "n_queries": len(queries),
             "n_skills": len(pack),
+            "n_in_scope": in_scope,
+            "n_out_of_scope": len(queries) - in_scope,
         }
     )
+    result.update(
+        selection_metrics(
+            pack, queries, rankings, router, k=select_k, budget=budget, min_confidence=min_confidence
+        )
+    )
     return {key: result[key] for key in METRICS}
+
+
+def selection_metrics(
+    pack: SkillPack,
+    queries: Sequence[LabelledQuery],
+    rankings: Sequence[Ranking],
+    router: Router,
+    *,
+    k: int = DEFAULT_K,
+    budget: int | None = None,
+    min_confidence: float | None = None,
+    tokens: bool = True,
+) -> dict[str, float | None]:
+    """Return the ``SELECTION_METRICS`` of what ``select`` would inject given each query's ranking.
+
+    ``tokens=False`` skips counting the chosen skills' tokens (their metrics are then None).
+    """
+    counter = TokenCounter.cached()
+    sums = dict.fromkeys(("oos_abstain", "in_abstain", "recall", "selected_in", "selected_oos"), 0.0)
+    sums.update(tokens_in=0.0, tokens_oos=0.0, gold_selected=0.0)
+    for labelled, ranking in zip(queries, rankings, strict=True):
+        if tokens:
+            selection = assemble(
+                pack,
+                labelled.query,
+                ranking,
+                router,
+                k=k,
+                budget=budget,
+                min_confidence=min_confidence,
+                counter=counter,
+            )
+            names = [c.skill.name for c in selection.chosen]
+            spent = float(sum(c.tokens for c in selection.chosen))
+        else:
+            names, spent = _chosen_names(ranking, router, k=k, min_confidence=min_confidence), 0.0
+        if labelled.skills:
+            found = len(set(names) & set(labelled.skills))
+            sums["in_abstain"] += not names
+            sums["recall"] += found / len(labelled.skills)
+            sums["gold_selected"] += found
+            sums["selected_in"] += len(names)
+            sums["tokens_in"] += spent
+        else:
+            sums["oos_abstain"] += not names
+            sums["selected_oos"] += len(names)
+            sums["tokens_oos"] += spent
+    counter.save()
+    n_in = sum(1 for q in queries if q.skills)
+    n_oos = len(queries) - n_in
+
+    def mean(total: float, n: int, *, wanted: bool = True) -> float | None:
+        return round(total / n, 4) if n and wanted else None
+
+    return {
+        "oos_abstain": mean(sums["oos_abstain"], n_oos),
+        "in_abstain": mean(sums["in_abstain"], n_in),
+        "recall_selected": mean(sums["recall"], n_in),
+        "precision": mean(sums["gold_selected"], int(sums["selected_in"])),
+        "selected_mean": mean(sums["selected_in"], n_in),
+        "selected_oos_mean": mean(sums["selected_oos"], n_oos),
+        "tokens_mean": mean(sums["tokens_in"], n_in, wanted=tokens),
+        "tokens_oos_mean": mean(sums["tokens_oos"], n_oos, wanted=tokens),
+    }
+
+
+def _chosen_names(ranking: Ranking, router: Router, *, k: int, min_confidence: float | None) -> list[str]:
+    """Return the names ``select`` would choose by the bar, the floor and k alone (no tokens, no budget)."""
+    bar = min_confidence_of(router, min_confidence)
+    floor = score_floor(router, None, ranking)
+    names: list[str] = []
+    covered: set[str] = set()
+    for match in ranking.matches:
+        if match.skill.name not in names and not demerit(match, bar=bar, floor=floor, covered=covered):
+            names.append(match.skill.name)
+            covered.update(term for term, _ in match.matched)
+    return names[:k]
 
 
 def score(ranked: Sequence[str], gold: Sequence[str]) -> dict[str, float]:

@@ -155,6 +155,28 @@ def lint(
     )
 
 
+#: Below this share of function words ("the", "of", "when"), 20 or more words read as a list, not prose.
+#: (Among the bundled, the Anthropic and MetaTool's 199 descriptions the lowest share is 14%.)
+MIN_FUNCTION_WORD_SHARE = 0.10
+
+
+def keyword_stuffing(description: str) -> str:
+    """Return why ``description`` looks stuffed with keywords (a short phrase), or "" when it reads as prose.
+
+    English prose is roughly a third function words; a list of popular terms has almost none. That is
+    a property of the text, not of any library. (Repeating a term gains little: BM25F saturates it.)
+    """
+    from skillpack.routing import text
+
+    words = text.words(description)
+    if len(words) < 20:
+        return ""
+    share = sum(word in text.STOP_WORDS for word in words) / len(words)
+    if share < MIN_FUNCTION_WORD_SHARE:
+        return f"{len(words)} words, only {share:.0%} function words"
+    return ""
+
+
 def skill_problems(skill: Skill) -> list[Problem]:
     """Return what makes one skill hard to route to, long to load or impossible to test."""
     found: list[Problem] = []
@@ -181,6 +203,18 @@ def skill_problems(skill: Skill) -> list[Problem]:
                 "end it with 'Use when …' naming the situations or requests that call for it",
                 "warning",
                 code="no-when",
+            )
+        )
+    stuffed = keyword_stuffing(skill.description)
+    if stuffed:
+        found.append(
+            Problem(
+                file,
+                "$.description",
+                f"reads like a keyword list ({stuffed}); it would match unrelated tasks",
+                "describe what the skill does and when to use it in plain sentences; put keywords in tags",
+                "warning",
+                code="keyword-stuffing",
             )
         )
     if not skill.examples:

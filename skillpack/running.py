@@ -130,6 +130,7 @@ def run(
     router: Router | str = "lexical",
     k: int = 5,
     budget: int | None = None,
+    min_confidence: float | None = None,
     load_on_demand: bool = True,
     catalog_budget: int = DEFAULT_CATALOG_BUDGET,
     max_tokens: int = DEFAULT_MAX_TOKENS,
@@ -141,7 +142,8 @@ def run(
     ``backend=None`` picks anthropic when ``ANTHROPIC_API_KEY`` is set, else the local model when its
     extra is installed, else makes a dry run (``RunResult.dry_run_reason`` says why). Skills not chosen
     are offered for on-demand loading, as a catalog of at most ``catalog_budget`` tokens, unless
-    ``load_on_demand`` is False. Raises ``BackendError`` when the model call fails; nothing is returned
+    ``load_on_demand`` is False. ``min_confidence`` overrides the router's confidence bar (see
+    ``skillpack.selection.select``); the notes say when ``k`` or the budget cut a skill that passed it. Raises ``BackendError`` when the model call fails; nothing is returned
     half-done.
     """
     if not task.strip():
@@ -166,12 +168,15 @@ def run(
         built = renderer = _build(backend, model)
     chooser = _router(router, built, model)
     fitted = _fit_budget(built, budget, task, max_tokens)
-    selection = pack.select(task, k=k, budget=fitted, router=chooser)
-    notes: tuple[str, ...] = ()
+    selection = pack.select(task, k=k, budget=fitted, router=chooser, min_confidence=min_confidence)
+    notes: tuple[str, ...] = selection.cut_notes
     if fitted != budget and any(r.reason.startswith("over budget") for r in selection.rejected):
         window = getattr(built, "context_window", "?")
         owner = built.name if built is not None else "the backend"
-        notes = (f"the skills' budget is {fitted} tokens, to fit the {window}-token context of {owner}",)
+        notes = (
+            f"the skills' budget is {fitted} tokens, to fit the {window}-token context of {owner}",
+            *notes,
+        )
     context = selection.render()
     # A backend that cannot run the load_skill loop says so with ``loads_skills = False``.
     loads = load_on_demand and getattr(renderer, "loads_skills", True) is not False

@@ -86,7 +86,7 @@ def test_the_llm_router_uses_the_backend_and_model_given(
 ) -> None:
     result = invoke("route", "--router", "llm", "--backend", "chooser", "--model", "chooser-9", TASK)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("1. changelog  score ")
+    assert result.stdout.startswith("1. changelog  confidence ")
     assert "why: chosen by chooser-9 from a lexical shortlist" in result.stdout
     assert Chooser.built_with == ["chooser-9"]
 
@@ -147,3 +147,36 @@ def test_a_closed_pipe_exits_0_quietly_for_every_command(
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
     assert len(done.stdout.splitlines()) == (1 if reader == "head -1" else 0)
+
+
+def test_route_shows_confidence_and_says_in_one_line_why_nothing_is_chosen(skill_home: Path) -> None:
+    run = CliRunner().invoke(cli, ["route", "how do I make pancakes"], prog_name="skillpack")
+    assert run.exit_code == 0, run.output
+    first = run.stdout.splitlines()[0]
+    assert first.startswith("nothing is loaded — no skill is confident enough: the best, ")
+    assert "below the bar 0.85 (--min-confidence)" in first
+    assert "  confidence " in run.stdout.splitlines()[1]
+    lenient = CliRunner().invoke(
+        cli, ["route", "--min-confidence", "0", "-k", "1", "how do I make pancakes"], prog_name="skillpack"
+    )
+    assert lenient.exit_code == 0, lenient.output
+    assert lenient.stdout.startswith("1. ") and "  confidence " in lenient.stdout.splitlines()[0]
+
+
+def test_route_says_on_stderr_when_k_cuts_a_confident_skill(skill_home: Path) -> None:
+    task = "bump the version and add a changelog entry for the release"
+    run = CliRunner().invoke(cli, ["route", "--min-confidence", "0", "-k", "1", task], prog_name="skillpack")
+    assert run.exit_code == 0, run.output
+    assert "note: k cut " in run.stderr and "raise -k to load them" in run.stderr
+
+
+@pytest.mark.parametrize("value", ["-0.5", "1.5"])
+def test_a_confidence_bar_outside_0_1_is_a_usage_error(skill_home: Path, value: str) -> None:
+    run = CliRunner().invoke(
+        cli, ["route", "--min-confidence", value, "write a commit"], prog_name="skillpack"
+    )
+    assert run.exit_code == 2, run.output
+    assert run.stderr == (
+        f"skillpack: error: the minimum confidence must be between 0 and 1 (got {float(value)})"
+        " — e.g. --min-confidence 0.5\n"
+    )

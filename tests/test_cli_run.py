@@ -113,7 +113,7 @@ def test_explain_reports_skills_tokens_and_cost_on_stderr(invoke: Callable[..., 
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(BANNER) and "skills:" not in result.stdout
     assert "skills: 1 of 2 chosen by the lexical router; context " in result.stderr
-    assert "  1. commit-messages  score " in result.stderr
+    assert "  1. commit-messages  confidence " in result.stderr
     assert "on demand: loaded none; offered changelog" in result.stderr
     assert "model: fake fake, 1 turn(s)" in result.stderr
     assert "output, 0 cache read, 0 cache write; cost $0.0000" in result.stderr
@@ -206,7 +206,9 @@ def test_a_backend_failing_mid_answer_writes_nothing(
 
 
 def test_the_llm_router_from_the_cli(invoke: Callable[..., Result], test_backends: None) -> None:
-    result = invoke("run", "--backend", "scripted", "--router", "llm", "--explain", "release notes")
+    # The model chooses among the skills the lexical evidence carries (confidence from the base router).
+    task = "keep the changelog for the release in the Keep a Changelog format"
+    result = invoke("run", "--backend", "scripted", "--router", "llm", "--explain", task)
     assert result.exit_code == 0, result.output
     assert result.stdout == "Added: a section.\n"
     assert "chosen by the llm router" in result.stderr and "1. changelog" in result.stderr
@@ -447,3 +449,11 @@ def test_plugins_exits_1_when_a_plugin_failed_to_load(invoke: Callable[..., Resu
         plugins.reset()
     assert result.exit_code == 1, result.output
     assert "skillpack: plugin 'ghost' failed to load: skillpack-ghost 0.1" in result.stderr
+
+
+def test_run_says_on_stderr_when_k_cuts_a_skill_that_passed_the_bar(invoke: Callable[..., Result]) -> None:
+    task = "write the commit message and keep the changelog in the Keep a Changelog format"
+    result = invoke("run", "--dry-run", "-k", "1", "--min-confidence", "0", task)
+    assert result.exit_code == 0, result.output
+    assert "note: k cut 1 skill(s) that passed the confidence bar: " in result.stderr
+    assert "raise -k to load them" in result.stderr

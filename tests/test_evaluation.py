@@ -97,7 +97,7 @@ def test_read_queries_skips_blank_lines_and_keeps_line_numbers(tmp_path: Path) -
         ),
         (("[1, 2]",), r"q.jsonl:1: expected a JSON object, got list"),
         (('{"skills": ["a"]}',), r"q.jsonl:1: \$.query must be a non-empty string"),
-        (('{"query": "x", "skills": []}',), r"q.jsonl:1: \$.skills must be a non-empty list of skill names"),
+        (('{"query": "x", "skills": "a"}',), r"q.jsonl:1: \$.skills must be a list of skill names"),
         (("", "  "), r"q.jsonl: no queries"),
     ],
 )
@@ -154,3 +154,53 @@ def test_metatool_conversion_follows_the_protocol(shared_dir: Path, tmp_path: Pa
     test_queries = {q.query for q in read_queries(out / "test.jsonl")}
     examples = {e for s in SkillPack.from_paths([out / "with-examples"]) for e in s.examples}
     assert not {" ".join(q.split()) for q in test_queries} & examples  # no test query leaks into examples
+
+
+class CalibratedRouter:
+    """Returns a fixed ranking per task with a confidence per skill, and declares a bar of 0.5."""
+
+    name = "calibrated"
+    min_confidence = 0.5
+
+    def __init__(self, answers: dict[str, list[tuple[str, float]]]) -> None:
+        self.answers = answers
+
+    def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
+        return Ranking(self.name, tuple(Match(pack.get(n), 1.0, (), c) for n, c in self.answers[task][:k]))
+
+
+def test_out_of_scope_queries_score_the_selection(tmp_path: Path, make_skill: MakeSkill) -> None:
+    for name in ("a", "b", "c"):
+        make_skill(tmp_path / "skills", name)
+    pack = SkillPack.from_paths([tmp_path / "skills"])
+    router = CalibratedRouter(
+        {
+            "in-1": [("a", 0.9), ("b", 0.6)],  # gold a chosen, b too
+            "in-2": [("c", 0.3)],  # gold b missed, nothing chosen
+            "out-1": [("a", 0.2)],  # abstained: right
+            "out-2": [("c", 0.8)],  # injected c: wrong
+        }
+    )
+    queries = [
+        LabelledQuery(1, "in-1", ("a",)),
+        LabelledQuery(2, "in-2", ("b",)),
+        LabelledQuery(3, "out-1", ()),
+        LabelledQuery(4, "out-2", ()),
+    ]
+    result = evaluate(pack, queries, router, k=10)
+    assert list(result) == list(METRICS)
+    assert (result["n_in_scope"], result["n_out_of_scope"]) == (2, 2)
+    assert result["recall@1"] == 0.5  # ranking metrics count the in-scope queries only
+    assert result["oos_abstain"] == 0.5 and result["in_abstain"] == 0.5
+    assert result["recall_selected"] == 0.5 and result["precision"] == 0.5
+    assert result["selected_mean"] == 1.0 and result["selected_oos_mean"] == 0.5
+    assert result["tokens_mean"] > 0 and result["tokens_oos_mean"] > 0
+    lenient = evaluate(pack, queries, router, min_confidence=0.0)
+    assert lenient["oos_abstain"] == 0.0 and lenient["recall_selected"] == 0.5
+
+
+def test_a_queries_file_may_mark_queries_out_of_scope(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"query": "make pancakes", "skills": []}\n', encoding="utf-8")
+    (query,) = read_queries(path, known={"a"})
+    assert query.skills == ()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import MakeSkill
 
-from skillpack.lint import CLIENT_BUDGETS, catalog_entry, lint
+from skillpack.lint import CLIENT_BUDGETS, catalog_entry, keyword_stuffing, lint, skill_problems
 from skillpack.registry import SkillPack
 from skillpack.routing.base import Match, Ranking
 from skillpack.routing.lexical import LexicalRouter
@@ -194,3 +194,33 @@ def test_bundled_skills_lint_clean_of_errors() -> None:
     report = lint(pack, router=LexicalRouter(persist=False))
     assert report.errors == 0, [str(p) for p in report.problems if p.severity == "error"]
     assert report.skills == len(pack) >= 16
+
+
+STUFFED = (
+    "email, calendar, weather, news, recipes, travel, flights, hotels, restaurants, shopping, music,"
+    " movies, sports, finance, stocks, jobs, health, fitness, translate, write, summarize, search, code"
+)
+
+
+def test_a_description_that_is_a_keyword_list_is_warned_about_in_one_line(
+    tmp_path: Path, make_skill: MakeSkill
+) -> None:
+    make_skill(tmp_path, "everything", description=STUFFED)
+    problems = [
+        p
+        for p in skill_problems(SkillPack.from_paths([tmp_path]).get("everything"))
+        if p.code == "keyword-stuffing"
+    ]
+    (problem,) = problems
+    assert problem.severity == "warning" and problem.location == "$.description"
+    assert (
+        problem.message
+        == "reads like a keyword list (23 words, only 0% function words); it would match unrelated tasks"
+    )
+
+
+def test_plain_prose_and_the_bundled_skills_are_not_keyword_lists() -> None:
+    from skillpack.bundled import skills_dir
+
+    assert not [s.name for s in SkillPack.from_paths([skills_dir()]) if keyword_stuffing(s.description)]
+    assert keyword_stuffing("Writes git commit messages. Use when you commit.") == ""

@@ -55,7 +55,11 @@ def test_chosen_in_rank_order_with_tokens_and_evidence(pack: SkillPack) -> None:
     selection = select(pack, "task", k=2, router=ListRouter("beta", "alpha", "gamma"))
     assert [c.skill.name for c in selection.chosen] == ["beta", "alpha"]
     assert selection.chosen[0].evidence == ("list: beta",)
-    assert [r.skill.name for r in selection.rejected] == []  # the router returned only k matches
+    # gamma passed the bar (a router without calibration vouches for every match); only k left it out.
+    assert [(r.skill.name, r.cut) for r in selection.rejected] == [("gamma", "k")]
+    assert selection.cut_notes == (
+        "k cut 1 skill(s) that passed the confidence bar: gamma — raise -k to load them",
+    )
     text = selection.render()
     assert text.index('<skill name="beta">') < text.index('<skill name="alpha" version="1.2.0">')
     assert selection.context_tokens == count_tokens(text)
@@ -219,3 +223,94 @@ def test_skills_that_disable_model_invocation_are_never_routed(tmp_path: Path) -
     assert [c.skill.name for c in selection.chosen] == ["auto"]
     assert selection.rejected[0].reason.startswith("disable-model-invocation: true")
     assert pack.get("manual").extra == {"disable-model-invocation": True}
+
+
+class ConfidentRouter:
+    """A router that calibrates: fixed (score, confidence) per skill, and a declared bar."""
+
+    name = "confident"
+    min_confidence = 0.7
+
+    def __init__(self, matches: dict[str, tuple[float, float]]) -> None:
+        self.matches = matches
+
+    def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
+        ordered = sorted(self.matches.items(), key=lambda item: -item[1][0])[:k]
+        return Ranking(self.name, tuple(Match(pack.get(n), s, ("c",), c) for n, (s, c) in ordered))
+
+
+def test_only_skills_that_reach_the_bar_enter(pack: SkillPack) -> None:
+    router = ConfidentRouter({"alpha": (3.0, 0.95), "delta": (2.9, 0.4), "beta": (2.8, 0.75)})
+    selection = select(pack, "task", router=router)
+    assert [(c.skill.name, c.confidence) for c in selection.chosen] == [("alpha", 0.95), ("beta", 0.75)]
+    (below,) = selection.rejected
+    assert (below.skill.name, below.confidence, below.cut) == ("delta", 0.4, "")
+    assert below.reason == "confidence 0.40 is below the bar 0.70"
+    assert selection.report()["chosen"][0]["confidence"] == 0.95
+    assert selection.min_confidence == 0.7 and selection.abstain_reason == ""
+    # --min-confidence overrides the router's bar, both ways.
+    assert len(select(pack, "task", router=router, min_confidence=0.0).chosen) == 3
+    assert [c.skill.name for c in select(pack, "task", router=router, min_confidence=0.9).chosen] == ["alpha"]
+
+
+def test_nothing_confident_enough_says_why_in_one_line(pack: SkillPack) -> None:
+    selection = select(pack, "task", router=ConfidentRouter({"alpha": (3.0, 0.5), "beta": (1.0, 0.2)}))
+    assert selection.abstained and selection.chosen == ()
+    assert selection.abstain_reason == (
+        "no skill is confident enough: the best, alpha, has confidence 0.50, below the bar 0.70 (--min-confidence)"
+    )
+    assert selection.report()["abstain_reason"] == selection.abstain_reason
+    empty = select(pack, "task", router=ListRouter(notes=("no task term occurs in any skill; abstained",)))
+    assert empty.abstain_reason == (
+        "no skill is relevant: the list router found nothing (no task term occurs in any skill; abstained)"
+    )
+
+
+def test_a_required_skill_carries_the_confidence_of_the_one_requiring_it(pack: SkillPack) -> None:
+    selection = select(pack, "task", router=ConfidentRouter({"gamma": (1.0, 0.8)}))
+    assert [(c.skill.name, c.confidence) for c in selection.chosen] == [("gamma", 0.8), ("alpha", 0.8)]
+
+
+def test_k_cutting_a_confident_skill_is_reported(pack: SkillPack) -> None:
+    router = ConfidentRouter({"alpha": (3.0, 0.95), "beta": (2.9, 0.9), "delta": (2.8, 0.1)})
+    selection = select(pack, "task", k=1, router=router)
+    assert [(r.skill.name, r.cut) for r in selection.rejected] == [("beta", "k"), ("delta", "")]
+    assert selection.cut_notes == (
+        "k cut 1 skill(s) that passed the confidence bar: beta — raise -k to load them",
+    )
+    assert selection.cut_notes[0] in selection.report()["notes"]
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5])
+def test_a_confidence_bar_outside_0_1_is_a_usage_error(pack: SkillPack, bad: float) -> None:
+    with pytest.raises(UsageError, match="between 0 and 1"):
+        select(pack, "task", router=ListRouter("alpha"), min_confidence=bad)
+
+
+class TermRouter:
+    """A router that says which task terms each match rests on, and how much each weighed."""
+
+    name = "terms"
+
+    def __init__(self, matches: dict[str, dict[str, float]]) -> None:
+        self.matches = matches
+
+    def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
+        ordered = sorted(self.matches.items(), key=lambda item: -sum(item[1].values()))[:k]
+        return Ranking(
+            self.name,
+            tuple(Match(pack.get(n), sum(t.values()), (), 1.0, tuple(t.items())) for n, t in ordered),
+        )
+
+
+def test_a_look_alike_the_task_does_not_name_loses_to_the_one_it_names(pack: SkillPack) -> None:
+    # "the Cypress SKU": alpha is cypress-sku-codes, beta cypress-ticket-ids (cypress, and a generic word).
+    router = TermRouter({"alpha": {"cypress": 5.0, "sku": 4.0}, "beta": {"cypress": 5.0, "write": 1.0}})
+    selection = select(pack, "task", router=router)
+    assert [c.skill.name for c in selection.chosen] == ["alpha"]
+    assert selection.rejected[0].reason == (
+        "a look-alike: 83% of its evidence is task terms a skill chosen before it matches too"
+    )
+    # A second skill for another part of the task ("commit message and changelog entry") keeps its place.
+    both = TermRouter({"alpha": {"commit": 5.0, "messag": 4.0}, "beta": {"changelog": 6.0, "commit": 1.0}})
+    assert [c.skill.name for c in select(pack, "task", router=both).chosen] == ["alpha", "beta"]

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from skillpack.registry import SkillPack
+from skillpack.routing.confidence import DEFAULT_MIN_CONFIDENCE
 from skillpack.selection import DEFAULT_K, DEFAULT_ROUTER
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,7 +59,7 @@ def format_option(*choices: str) -> Callable[[F], F]:
 
 
 def selection_options(command: F) -> F:
-    """Add ``--router``, ``-k`` and ``--budget``, the options that choose skills for a task."""
+    """Add ``--router``, ``-k``, ``--budget`` and ``--min-confidence``, the options that choose skills."""
     for option in reversed(
         (
             click.option(
@@ -72,6 +73,14 @@ def selection_options(command: F) -> F:
             ),
             click.option(
                 "--budget", type=int, help="Token budget for the assembled skills (exact, cl100k_base)."
+            ),
+            click.option(
+                "--min-confidence",
+                type=float,
+                help=f"The confidence (0-1) a skill needs to be chosen. Default: the router's own bar"
+                f" ({DEFAULT_MIN_CONFIDENCE} for the built-in routers: the skill stands out from the others"
+                f" more than the best wrong skill does for {DEFAULT_MIN_CONFIDENCE:.0%} of the library's own"
+                " unrelated texts). Lower it to load more, 0 to load up to -k skills.",
             ),
         )
     ):

@@ -20,25 +20,38 @@ from skillpack.registry import SkillPack
 @click.option(
     "--k", "k", type=int, default=10, show_default=True, help="How many skills the router may return."
 )
+@click.option(
+    "--min-confidence",
+    type=float,
+    help="The confidence bar of the selection metrics (default: the router's own).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with exactly the metric keys.")
-def eval_command(skills_dir: Path, queries: Path, router_name: str, k: int, as_json: bool) -> None:
-    """Measure a router on labelled queries: recall@1/3/5, MRR, nDCG@10, complete@5, latency.
+def eval_command(
+    skills_dir: Path, queries: Path, router_name: str, k: int, min_confidence: float | None, as_json: bool
+) -> None:
+    """Measure a router on labelled queries: recall@1/3/5, MRR, nDCG@10, complete@5, latency,
+    and what the selection injects.
 
     SKILLS_DIR is a folder of skills (only it is searched). QUERIES is JSON Lines, one
-    {"query": "...", "skills": ["skill-name", ...]} per line. The index is built from scratch
-    (build_s), then every query is routed once; p50_ms/p95_ms are per query.
+    {"query": "...", "skills": ["skill-name", ...]} per line; "skills": [] marks a query no skill
+    fits (out of scope). The index is built from scratch (build_s), then every query is routed
+    once; p50_ms/p95_ms are per query. Ranking metrics cover the in-scope queries; the selection
+    (default -k 5, the confidence bar) gives oos_abstain, in_abstain, recall_selected, precision,
+    and skills and tokens injected per query (selected_mean/tokens_mean in scope, *_oos_mean out).
 
     \b
     Example:
       skillpack eval ./my-skills queries.jsonl --router hybrid --json
     """
     from skillpack.routing.text import check_k
+    from skillpack.selection import check_limits
 
     check_k(k)
+    check_limits(min_confidence=min_confidence)
     router = get_router(router_name)
     pack = SkillPack.from_paths([skills_dir])
     labelled = read_queries(queries, known=set(pack.names))
-    result = evaluate(pack, labelled, router, k=k)
+    result = evaluate(pack, labelled, router, k=k, min_confidence=min_confidence)
     if as_json:
         echo(json.dumps(result))
         return
@@ -47,9 +60,13 @@ def eval_command(skills_dir: Path, queries: Path, router_name: str, k: int, as_j
     for key in METRICS:
         value = result[key]
         shown = (
-            f"{value:.4f}"
-            if isinstance(value, float) and key not in ("p50_ms", "p95_ms", "build_s")
-            else value
+            "-"
+            if value is None
+            else (
+                f"{value:.4f}"
+                if isinstance(value, float) and key not in ("p50_ms", "p95_ms", "build_s")
+                else value
+            )
         )
         echo(f"{key:<{width}}  {shown}")
 

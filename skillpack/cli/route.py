@@ -39,14 +39,16 @@ def route(
     router: str,
     k: int,
     budget: int | None,
+    min_confidence: float | None,
     backend: str | None,
     model: str | None,
     output_format: str,
 ) -> None:
     """Rank the skills for TASK and show what would enter the context.
 
-    TASK may also come on standard input (pass - or nothing). The router abstains, choosing
-    nothing, when no skill is relevant.
+    TASK may also come on standard input (pass - or nothing). Each skill shows its confidence
+    (0-1); only skills that reach --min-confidence are loaded, so nothing is chosen when no skill is
+    relevant, and the output says why in one line.
 
     \b
     Example:
@@ -56,23 +58,26 @@ def route(
     text = read_task(task)
     chooser = _router(router, backend, model)
     pack = load_pack(ctx)
-    selection = pack.select(text, k=k, budget=budget, router=chooser)
+    selection = pack.select(text, k=k, budget=budget, router=chooser, min_confidence=min_confidence)
     report = selection.report()
     if output_format == "json":
+        for note in selection.cut_notes:
+            echo(f"note: {printable(note, one_line=True)}", err=True)
         echo_json(report)
         return
-    if selection.ranking.abstained:
-        echo(f"no skill is relevant to this task ({report['router']} router abstained); nothing is loaded")
+    if selection.abstained:
+        echo(f"nothing is loaded — {printable(selection.abstain_reason, one_line=True)}")
     for position, chosen in enumerate(selection.chosen, 1):
         evidence = "; ".join(chosen.evidence) or "-"
         echo(
-            f"{position}. {printable(chosen.skill.name, one_line=True)}  score {chosen.score:.3f}  {chosen.tokens} tokens"
+            f"{position}. {printable(chosen.skill.name, one_line=True)}  confidence {chosen.confidence:.2f}"
+            f"  score {chosen.score:.3f}  {chosen.tokens} tokens"
         )
         echo(f"   why: {shorten(evidence, 100)}")
     for rejected in selection.rejected:
         echo(
-            f"-  {printable(rejected.skill.name, one_line=True)}  score {rejected.score:.3f}"
-            f"  left out: {printable(rejected.reason, one_line=True)}"
+            f"-  {printable(rejected.skill.name, one_line=True)}  confidence {rejected.confidence:.2f}"
+            f"  score {rejected.score:.3f}  left out: {printable(rejected.reason, one_line=True)}"
         )
     for note in report["notes"]:
         echo(f"note: {printable(note, one_line=True)}", err=True)

@@ -56,6 +56,7 @@ def run(
     router: str,
     k: int,
     budget: int | None,
+    min_confidence: float | None,
     catalog_budget: int,
     max_tokens: int,
     max_turns: int,
@@ -84,6 +85,7 @@ def run(
         router=router,
         k=k,
         budget=budget,
+        min_confidence=min_confidence,
         catalog_budget=catalog_budget,
         max_tokens=max_tokens,
         max_turns=max_turns,
@@ -134,17 +136,19 @@ def _explain(result: RunResult) -> None:
         f"skills: {len(selection.chosen)} of {report['skills_installed']} chosen by the {report['router']} router;"
         f" context {report['context_tokens']:,} tokens (every skill: {report['all_skills_tokens']:,})"
     )
-    if selection.ranking.abstained:
-        say("  no skill is relevant to this task (the router abstained)")
+    if selection.abstained:
+        say(f"  nothing is loaded — {selection.abstain_reason}")
     for position, chosen in enumerate(selection.chosen, 1):
         why = shorten("; ".join(chosen.evidence) or "-", 90)
         say(
-            f"  {position}. {chosen.skill.name}  score {chosen.score:.3f}  {chosen.tokens} tokens  why: {why}"
+            f"  {position}. {chosen.skill.name}  confidence {chosen.confidence:.2f}  score {chosen.score:.3f}"
+            f"  {chosen.tokens} tokens  why: {why}"
         )
     for rejected in selection.rejected:
         say(f"  -  {rejected.skill.name}  left out: {rejected.reason}")
     for note in report["notes"]:
-        say(f"  note: {note}")
+        if note not in result.notes:  # the cuts by k or budget were already printed as notes
+            say(f"  note: {note}")
     if report["routing_tokens"]:
         say(f"routing: {report['routing_tokens']:,} model tokens")
     offered = ", ".join(result.loadable) or "none"

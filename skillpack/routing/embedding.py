@@ -38,12 +38,18 @@ MODEL = "l2_supercat"
 DIM = 256
 
 
+#: Deciles of the null (best wrong lead over the crowd) of the open-set MetaTool and bundled libraries.
+EMBEDDING_PRIOR = (0.044, 0.062, 0.074, 0.084, 0.1, 0.117, 0.136, 0.166, 0.208)
+
+
 @dataclass(frozen=True, slots=True)
 class EmbeddingSettings:
     """Scoring knobs; the defaults were tuned on the MetaTool dev split (see docs/BENCHMARKS.md)."""
 
     example_weight: float = 0.7
     min_similarity: float = 0.2
+    #: The null quantiles a library\'s own probes are shrunk toward (``skillpack.routing.confidence``).
+    prior: tuple[float, ...] = EMBEDDING_PRIOR
     idf_power: float = 0.5
     unseen_weight: float = 1.5
 

@@ -6,6 +6,11 @@ task (so they lie in [0, 1]), embedding cosines are min-max scaled over the skil
 docs/BENCHMARKS.md). Reciprocal-rank fusion is available as ``fusion="rrf"``. The hybrid router abstains
 only when both routers would.
 
+Confidence cannot come from the fused score, which is relative to the task's best match (the top is near 1
+whatever the task). It comes from the absolute evidence ``weight * coverage + (1 - weight) * cosine`` (the
+lexical score over the task's ideal score, and the raw cosine), calibrated on the library's own probes like
+every router's (``skillpack.routing.confidence``).
+
 With ``dense_weight > 0`` (the ``hybrid-dense`` router), the transformer encoder of the ``dense`` router
 is fused too, its cosines min-max scaled like the static model's: ``weight * lexical + dense_weight *
 dense + (1 - weight - dense_weight) * embedding``.
@@ -17,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from skillpack.errors import UsageError
-from skillpack.routing import text
+from skillpack.routing import confidence, text
 from skillpack.routing.base import Match, Ranking
 from skillpack.routing.embedding import EmbeddingRouter, EmbeddingSettings
 from skillpack.routing.lexical import LexicalRouter, LexicalSettings
@@ -30,11 +35,17 @@ if TYPE_CHECKING:
 RRF_K = 60
 
 
+#: Deciles of the null (best wrong lead over the crowd) of the open-set MetaTool and bundled libraries.
+HYBRID_PRIOR = (0.04, 0.055, 0.07, 0.083, 0.096, 0.109, 0.13, 0.15, 0.2)
+
+
 @dataclass(frozen=True, slots=True)
 class HybridSettings:
     weight: float = 0.2
     fusion: Literal["score", "rrf"] = "score"
     dense_weight: float = 0.0
+    #: The null quantiles a library's own probes are shrunk toward (``skillpack.routing.confidence``).
+    prior: tuple[float, ...] = HYBRID_PRIOR
 
     def __post_init__(self) -> None:
         if not (self.weight >= 0 and self.dense_weight >= 0 and self.weight + self.dense_weight <= 1):
@@ -52,6 +63,8 @@ class HybridRouter:
     """Lexical and embedding scores, fused."""
 
     name = "hybrid"
+    #: The confidence a match needs to be selected (``skillpack.routing.confidence``).
+    min_confidence = confidence.DEFAULT_MIN_CONFIDENCE
 
     def __init__(
         self,
@@ -89,6 +102,7 @@ class HybridRouter:
         notes = tuple(dict.fromkeys((*lexical_notes, *embedding_notes, *dense_notes)))
         index, _ = self.lexical._index(pack)
         lexical = {index.names[doc]: score for doc, score in totals.items() if score > 0}
+        numbers = {index.names[doc]: doc for doc in totals}
         lexical_best = max(lexical.values(), default=0.0)
         embedding_best = max(cosines.values(), default=0.0)
         lexical_abstains = not lexical or lexical_best / (ideal or 1.0) < self.lexical.settings.min_confidence
@@ -98,6 +112,11 @@ class HybridRouter:
             )
         fused = self._fuse(lexical, cosines, dense)
         ordered = sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))[:k]
+        calibration = self.calibration(pack)
+        base = self.lexical.coverage_base(ideal, pack)
+        coverage = {name: score / base for name, score in lexical.items()}
+        evidence = self._evidence(coverage, cosines, dense)
+        confident = calibration.for_task(evidence.values(), size=len(evidence))
         matches = []
         for name, score in ordered:
             skill = pack.get(name)
@@ -111,9 +130,47 @@ class HybridRouter:
                         f"embedding ({sources[name]}): cosine {cosines[name]:.3f}",
                         *((f"dense: cosine {dense[name]:.3f}",) if name in dense else ()),
                     ),
+                    confident(evidence[name]),
+                    index.contributions(numbers[name], found) if name in lexical else (),
                 )
             )
         return Ranking(self.name, tuple(matches), notes=notes)
+
+    def _evidence(
+        self, coverage: dict[str, float], cosines: dict[str, float], dense: dict[str, float]
+    ) -> dict[str, float]:
+        """Return each skill's absolute evidence: the routers' raw scores, weighted as in fusion."""
+        weight, dense_weight = self.settings.weight, self.settings.dense_weight if dense else 0.0
+        return {
+            name: weight * coverage.get(name, 0.0)
+            + (1.0 - weight - dense_weight) * cosine
+            + dense_weight * dense.get(name, 0.0)
+            for name, cosine in cosines.items()
+        }
+
+    def calibration(self, pack: SkillPack) -> confidence.Calibration:
+        """Return the null of this pack for the fused absolute evidence (see the module docstring)."""
+
+        def build() -> confidence.Calibration:
+            found = confidence.probes(pack.skills)
+            owners, embedded = self.embedding.probe_scores(pack)
+            names = [skill.name for skill in pack.skills]
+            dense_rows = self.dense.probe_scores(pack)[1].tolist() if self.dense is not None else None
+            index, _ = self.lexical._index(pack)
+            rows = []
+            for number, probe in enumerate(found):
+                totals, ideal, _, _ = self.lexical.scores(probe.text, pack)
+                base = self.lexical.coverage_base(ideal, pack)
+                coverage = {index.names[d]: max(s, 0.0) / base for d, s in totals.items()}
+                cosines = dict(zip(names, embedded[number].tolist(), strict=True))
+                dense = dict(zip(names, dense_rows[number], strict=True)) if dense_rows is not None else {}
+                evidence = self._evidence(coverage, cosines, dense)
+                rows.append([evidence[name] for name in names])
+            return confidence.Calibration.from_scores(owners, rows, prior=self.settings.prior)
+
+        dense_settings = self.dense.settings if self.dense is not None else None
+        settings = f"{self.settings}|{self.lexical._fingerprint}|{self.embedding.settings}|{dense_settings}"
+        return confidence.calibration_for(self.name, settings, pack, build, persist=self.lexical.persist)
 
     def _fuse(
         self, lexical: dict[str, float], cosines: dict[str, float], dense: dict[str, float]

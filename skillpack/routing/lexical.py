@@ -6,13 +6,18 @@ terms. Words in ``when_not_to_use`` and ``counter_examples`` that the skill's po
 also use count against it. Names are split on hyphens, underscores and camelCase, and a name written as
 one word (``airqualityforecast``) is also split into the words the library itself uses.
 
-The router abstains when no task term occurs in any skill, or when the best skill's score, divided by the
-score a skill matching every task term would get, is below ``min_confidence`` (tuned on a dev split; the
-ratio is what transfers across libraries of different sizes).
+The router abstains when no task term occurs in any skill, when only numbers do, or when the best
+skill's score, divided by the score a skill matching every task term would get, is below
+``settings.min_confidence`` (a loose floor tuned on a dev split). Each match's confidence is its coverage
+(the score over that ideal score plus one unseen term's, ``coverage_base``) above the crowd's, calibrated
+on the library's own texts (``skillpack.routing.confidence``); ``select`` applies the bar. Each match also
+says which task terms it rests on and how much each weighed (``Match.matched``), so selection can tell a
+look-alike from a skill the task names.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import heapq
 import marshal
@@ -23,7 +28,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from skillpack.routing import text
+from skillpack.routing import confidence, text
 from skillpack.routing.base import Match, Ranking
 from skillpack.routing.index import content_key, expect, expect_names, is_finite_number, load_or_build
 
@@ -35,6 +40,10 @@ FIELDS = ("name", "description", "when_to_use", "tags", "examples")
 FORMAT = 1
 #: An unknown task term matches indexed terms sharing at least this many leading characters with it.
 PREFIX_LENGTH = 4
+
+
+#: Deciles of the null (best wrong lead over the crowd) of the open-set MetaTool and bundled libraries.
+LEXICAL_PRIOR = (0.035, 0.057, 0.074, 0.087, 0.1, 0.12, 0.156, 0.19, 0.25)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +74,11 @@ class LexicalSettings:
     decompound: bool = True
     query_idf_power: float = 0.5
     prefix_weight: float = 0.5
+    #: Confidence counts the task as if it had this many more terms no skill uses: evidence from one
+    #: matched word of a one-word task ("what is 2+2") is not full coverage.
+    coverage_prior: float = 1.0
+    #: The null quantiles a library's own probes are shrunk toward (``skillpack.routing.confidence``).
+    prior: tuple[float, ...] = LEXICAL_PRIOR
 
     def fingerprint(self) -> str:
         return repr(sorted(asdict(self).items())) + f"|format={FORMAT}"
@@ -93,6 +107,19 @@ class LexicalIndex:
                 negative_terms(skill),
             )
         return evidence(cached[0], cached[1], task_terms)
+
+    def contributions(self, doc: int, query: dict[str, float]) -> tuple[tuple[str, float], ...]:
+        """Return each query term's share of skill number ``doc``'s score (weight x impact), largest first."""
+        found = []
+        for term, weight in query.items():
+            entry = self.postings.get(term)
+            if entry is None:
+                continue
+            docs, impacts = entry
+            at = bisect.bisect_left(docs, doc)  # posting lists are in skill order
+            if at < len(docs) and docs[at] == doc:
+                found.append((term, weight * impacts[at]))
+        return tuple(sorted(found, key=lambda pair: -pair[1]))
 
     def __post_init__(self) -> None:
         if not self.prefixes:
@@ -712,6 +739,8 @@ class LexicalRouter:
     #: Selection drops matches scoring below this fraction of the best one: the largest value that lost
     #: no recall@5 on a 1,500-query sample of the MetaTool dev split (0.30 lost 0.2 points).
     relative_floor = 0.25
+    #: The confidence a match needs to be selected (chosen on the open-set dev splits).
+    min_confidence = confidence.DEFAULT_MIN_CONFIDENCE
 
     def __init__(self, *, persist: bool = True, settings: LexicalSettings | None = None) -> None:
         self.persist = persist
@@ -742,8 +771,11 @@ class LexicalRouter:
 
     def scores(
         self, task: str, pack: SkillPack
-    ) -> tuple[dict[int, float], float, list[str], tuple[str, ...]]:
-        """Return (skill number -> score, the score of a perfect match, task terms, notes) for ``task``."""
+    ) -> tuple[dict[int, float], float, dict[str, float], tuple[str, ...]]:
+        """Return (skill number -> score, the score of a perfect match, term -> weight, notes) for ``task``.
+
+        The terms are the task's, plus the indexed words an unknown task word was expanded to.
+        """
         index, notes = self._index(pack)
         found, cut = text.task_terms(text.check_task(task))
         weights = Counter(found)
@@ -761,7 +793,29 @@ class LexicalRouter:
             for known in index.expand(term) if settings.prefix_weight else ():
                 query[known] = query.get(known, 0.0) + settings.prefix_weight * weight
         totals = _accumulate(index, query)
-        return totals, ideal, list(query), (*notes, *cut)
+        return totals, ideal, query, (*notes, *cut)
+
+    def coverage_base(self, ideal: float, pack: SkillPack) -> float:
+        """Return what a task's score is divided by for confidence: its ideal score, plus the prior's terms.
+
+        The prior is ``coverage_prior`` terms that no skill uses, each weighted as the task's terms are.
+        """
+        unseen = self._index(pack)[0].unseen_idf
+        return ideal + self.settings.coverage_prior * unseen ** (1.0 + self.settings.query_idf_power) or 1.0
+
+    def calibration(self, pack: SkillPack) -> confidence.Calibration:
+        """Return the null of this pack: each probe's best coverage above the crowd, its owner left out."""
+
+        def build() -> confidence.Calibration:
+            null = []
+            for probe in confidence.probes(pack.skills):
+                totals, ideal, _, _ = self.scores(probe.text, pack)
+                base = self.coverage_base(ideal, pack)
+                others = [max(s, 0.0) / base for d, s in totals.items() if d != probe.owner]
+                null.append(confidence.above_crowd(others, n_skills=len(pack), size=len(pack) - 1))
+            return confidence.Calibration(tuple(sorted(null)), tuple(sorted(self.settings.prior)))
+
+        return confidence.calibration_for(self.name, self._fingerprint, pack, build, persist=self.persist)
 
     def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
         k = text.check_k(k)
@@ -770,22 +824,36 @@ class LexicalRouter:
         best = heapq.nlargest(k, ((score, -doc) for doc, score in totals.items() if score > 0))
         if not best:
             return Ranking(self.name, (), notes=(*notes, "no task term occurs in any skill; abstained"))
-        confidence = best[0][0] / ideal if ideal else 0.0
-        if confidence < self.settings.min_confidence:
+        index, _ = self._index(pack)
+        if all(term.isdigit() for term in found if term in index.postings):
+            # Numbers alone name no topic: "what is 2+2" shares only "2" with a versioning skill.
+            return Ranking(
+                self.name, (), notes=(*notes, "only numbers in the task occur in any skill; abstained")
+            )
+        coverage = best[0][0] / ideal if ideal else 0.0
+        if coverage < self.settings.min_confidence:
             return Ranking(
                 self.name,
                 (),
-                notes=(*notes, f"best match too weak (confidence {confidence:.3f}); abstained"),
-                extra={"confidence": confidence},
+                notes=(*notes, f"best match too weak (coverage {coverage:.3f}); abstained"),
+                extra={"coverage": coverage},
             )
-        index, _ = self._index(pack)
+        calibration = self.calibration(pack)
+        base = self.coverage_base(ideal, pack)
+        confident = calibration.for_task((max(s, 0.0) / base for s in totals.values()), size=len(pack))
         wanted = set(found)
         matches = tuple(
-            Match(skill, score, index.evidence(skill, wanted))
+            Match(
+                skill,
+                score,
+                index.evidence(skill, wanted),
+                confident(score / base),
+                index.contributions(-doc, found),
+            )
             for score, doc in best
             for skill in (pack.get(index.names[-doc]),)
         )
-        return Ranking(self.name, matches, notes=notes, extra={"confidence": confidence})
+        return Ranking(self.name, matches, notes=notes, extra={"coverage": coverage})
 
 
 def evidence(

@@ -4,6 +4,8 @@ A base router (lexical by default) proposes a shortlist; the model is asked whic
 task needs and answers with their names, one per line, or ``NONE``. The answer is parsed strictly: every
 line must be a name from the shortlist (bullets, numbering and backticks aside). Anything else is a
 malformed answer, and the router falls back to the base ranking with a warning in ``Ranking.notes``.
+Each chosen skill keeps the confidence its base router gave it, and the router declares the base's
+``min_confidence``: the model can say NONE or drop a skill, but cannot lift one the evidence does not carry.
 What the routing call cost is reported in ``Ranking.routing_tokens`` and ``Ranking.extra``.
 """
 
@@ -63,6 +65,11 @@ class LLMRouter:
         self.max_tokens = max_tokens
         self._lock = threading.Lock()
 
+    @property
+    def min_confidence(self) -> float:
+        """The base router's bar: the model chooses among skills, their confidence stays the base's."""
+        return float(getattr(self.base(), "min_confidence", 0.0))
+
     def backend(self) -> Backend:
         """Return the backend, building it on first use."""
         with self._lock:
@@ -114,8 +121,15 @@ class LLMRouter:
             evidence = (
                 f"chosen by {reply.model} from a {base.router} shortlist of {len(candidates)} (#{position})",
             )
+            # The model can only take skills away: each keeps its base router's calibrated confidence.
             matches.append(
-                Match(match.skill, round(1.0 - order / (len(names) + 1), 4), evidence + match.evidence)
+                Match(
+                    match.skill,
+                    round(1.0 - order / (len(names) + 1), 4),
+                    evidence + match.evidence,
+                    match.confidence,
+                    match.matched,
+                )
             )
         return Ranking(self.name, tuple(matches), base.notes, spent, extra)
 

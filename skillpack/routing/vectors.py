@@ -2,7 +2,9 @@
 
 A router built on it supplies only its encoder (``build_index`` and ``embed_query``), its index format and
 width, and its settings. A skill's score is the best of its text's cosine with the task and (weighted by
-``example_weight``) its closest example's; below ``min_similarity`` the router abstains.
+``example_weight``) its closest example's; below ``min_similarity`` the router abstains. A match's
+confidence is its score's lead over the crowd of other skills, calibrated on the library's own skill texts
+and examples, which the index already holds as rows (``skillpack.routing.confidence``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from skillpack.routing import text
+from skillpack.routing import confidence, text
 from skillpack.routing.base import Match, Ranking
 from skillpack.routing.index import content_key, expect, expect_names, load_or_build
 
@@ -34,6 +36,9 @@ class VectorSettings(Protocol):
 
     @property
     def min_similarity(self) -> float: ...
+
+    @property
+    def prior(self) -> tuple[float, ...]: ...
 
     def fingerprint(self) -> str: ...
 
@@ -105,6 +110,8 @@ class VectorRouter:
     FORMAT: ClassVar[int]
     DIM: ClassVar[int]
     settings: VectorSettings
+    #: The confidence a match needs to be selected (``skillpack.routing.confidence``).
+    min_confidence = confidence.DEFAULT_MIN_CONFIDENCE
 
     def __init__(self, *, persist: bool, settings: VectorSettings) -> None:
         self.persist = persist
@@ -170,21 +177,56 @@ class VectorRouter:
             task = task[: text.MAX_TASK_CHARS]
         index, index_notes = self._index(pack)
         query = self.embed_query(task, index)
-        # einsum, not BLAS: a threaded sgemv stalls for milliseconds on a busy 2-core machine.
-        scores = np.einsum("ij,j->i", index.skills, query)
-        source = ["description"] * len(index.names)
-        if len(index.owners):
-            best = np.full(len(index.names), -np.inf, dtype=np.float32)
-            np.maximum.at(best, index.owners, np.einsum("ij,j->i", index.examples, query))
-            weighted = best * self.settings.example_weight
-            for number in np.flatnonzero(weighted > scores):
-                source[number] = "examples"
-            scores = np.maximum(scores, weighted)
+        scores, from_examples = self._score(index, query[np.newaxis, :])
+        source = ["examples" if flag else "description" for flag in from_examples[0].tolist()]
         return (
-            {name: float(value) for name, value in zip(index.names, scores.tolist(), strict=True)},
+            {name: float(value) for name, value in zip(index.names, scores[0].tolist(), strict=True)},
             dict(zip(index.names, source, strict=True)),
             (*index_notes, *notes),
         )
+
+    def _score(self, index: VectorIndex, queries: Matrix) -> tuple[Matrix, Any]:
+        """Return each query's score on each skill (rows x skills), and where each came from examples."""
+        import numpy as np
+
+        # einsum, not BLAS: a threaded sgemv stalls for milliseconds on a busy 2-core machine.
+        scores = np.einsum("ij,qj->qi", index.skills, queries)
+        from_examples = np.zeros(scores.shape, dtype=bool)
+        if len(index.owners):
+            best = np.full(scores.shape, -np.inf, dtype=np.float32)
+            by_example = np.einsum("ij,qj->qi", index.examples, queries)
+            for row in range(len(queries)):
+                np.maximum.at(best[row], index.owners, by_example[row])
+            weighted = best * self.settings.example_weight
+            from_examples = weighted > scores
+            scores = np.maximum(scores, weighted)
+        return scores, from_examples
+
+    def probe_scores(self, pack: SkillPack) -> tuple[list[int], Matrix]:
+        """Return the owners of the pack's calibration probes and their scores on every skill.
+
+        A probe is a row the index already holds (a skill's text, or an example), so nothing is embedded.
+        """
+        import numpy as np
+
+        index, _ = self._index(pack)
+        found = confidence.probes(pack.skills)
+        if not found:
+            return [], np.zeros((0, len(index.names)), dtype=np.float32)
+        vectors = np.stack(
+            [index.skills[p.owner] if p.example < 0 else index.examples[p.example] for p in found]
+        )
+        return [p.owner for p in found], self._score(index, vectors)[0]
+
+    def calibration(self, pack: SkillPack) -> confidence.Calibration:
+        """Return the null of this pack: each probe's best score on a skill other than its own."""
+
+        def build() -> confidence.Calibration:
+            owners, rows = self.probe_scores(pack)
+            return confidence.Calibration.from_scores(owners, rows.tolist(), prior=self.settings.prior)
+
+        settings = f"{self.settings.fingerprint()}|{self.settings.example_weight}|{self.settings.prior}"
+        return confidence.calibration_for(self.name, settings, pack, build, persist=self.persist)
 
     def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
         k = text.check_k(k)
@@ -193,8 +235,15 @@ class VectorRouter:
         if not ordered or ordered[0][1] < self.settings.min_similarity:
             best = ordered[0][1] if ordered else 0.0
             return Ranking(self.name, (), notes=(*notes, f"best similarity {best:.3f} is too low; abstained"))
+        calibration = self.calibration(pack)
+        confident = calibration.for_task(scores.values(), size=len(scores))
         matches = tuple(
-            Match(pack.get(name), score, (f"{sources[name]}: cosine {score:.3f}",))
+            Match(
+                pack.get(name),
+                score,
+                (f"{sources[name]}: cosine {score:.3f}",),
+                confident(score),
+            )
             for name, score in ordered[:k]
             if score >= self.settings.min_similarity
         )

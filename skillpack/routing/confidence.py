@@ -1,0 +1,210 @@
+"""Turn a router's raw evidence into a confidence that means the same thing in every library.
+
+A raw score (a BM25F coverage ratio, a cosine) says little on its own: how high an *unrelated* text scores
+depends on the library — how many skills it has, how long and how alike their descriptions are. So each
+library calibrates itself, with its own text as probes:
+
+- A match's evidence is its **lead over the crowd**: its score minus the score of the skill ranked
+  ``CROWD_RANK`` (5th; the last one in a smaller library). A task that names a skill makes it stand out;
+  a task that only shares generic words with a family of look-alikes lifts them all alike, and a keyword-
+  stuffed description that matches everything a little stands out from nothing.
+- Every skill contributes probes: its description and when_to_use, and each of its examples (at most
+  ``MAX_PROBES`` in all, chosen by hash, so the cost stays bounded on large libraries).
+- Each probe is scored against every skill, its owner left out, and the best remaining skill's lead over
+  the crowd is kept. That is a sample of the null: how far the best match stands out for a text about
+  something the library does not cover — the situation of an out-of-scope task, the probe's own skill
+  playing the missing one. It grows with the library and sharpens with its look-alikes, which is what
+  makes it transfer.
+- A match's confidence is the share of that null sample its lead beats (ties count half): 0.9 means
+  "stands out more than the best wrong skill does for 90% of the library's own unrelated texts". The
+  sample is shrunk toward the router's ``prior`` (null deciles measured on two unrelated libraries,
+  worth ``PRIOR_WEIGHT`` probes), which matters only for libraries of a handful of skills.
+
+Evidence (docs/BENCHMARKS.md, "Open-set routing"; dev splits only): a first version used the best score
+itself (no crowd). On the harness's house-rules suite (300 skills in families of 30 templated look-alikes)
+it gave the right skill confidence 0.02, since each probe matched its own family as well as a real task
+matched its skill; with the lead over the crowd the right skill gets 0.99 and is chosen for 48 of 48
+tasks. On open-set MetaTool the lead separates in-scope from out-of-scope queries slightly better than
+the score alone (ROC AUC 0.62 against 0.59 for lexical, 0.69 against 0.66 for embedding), and the bar
+chosen on the off-topic dev set (0.85) gives similar injection rates on the test set for every router
+(0.016–0.032). MetaTool's own look-alike tools stay hard: the AUC is low, and recall falls when the bar
+is high (see the trade-off curve there). The lead over the runner-up alone (the 2nd best) was tried as
+the crowd and separated no better, while it zeroes the evidence of the second skill a two-skill task needs.
+Each persisted calibration is a few kilobytes of JSON beside the router's index (``calibration_for``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import heapq
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from skillpack.registry import SkillPack
+    from skillpack.skill import Skill
+
+#: Bumped whenever what a calibration holds, or how probes are chosen, changes (part of its cache key).
+FORMAT = 2
+#: A match's evidence is how far its score stands above the crowd: the score of the skill ranked here.
+CROWD_RANK = 5
+
+#: The bar every calibrated built-in router declares as its ``min_confidence`` (chosen on dev splits).
+DEFAULT_MIN_CONFIDENCE = 0.85
+#: At most this many probes are scored per library (description probes first, then examples by hash).
+MAX_PROBES = 300
+#: How many pseudo-probes the router's prior null counts for.
+PRIOR_WEIGHT = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """A text of the library used to calibrate: whose it is, and which of its texts.
+
+    ``example`` is -1 for the skill's own text (description and when_to_use), else the number of the example
+    in the order ``skillpack.routing.vectors.example_owners`` lists them (so vector routers reuse rows).
+    """
+
+    owner: int
+    example: int
+    text: str
+
+
+def probes(skills: Sequence[Skill]) -> list[Probe]:
+    """Return the calibration probes of ``skills``: each one's own text, then examples, at most ``MAX_PROBES``."""
+    own = [
+        Probe(number, -1, "\n".join(part for part in (skill.description, skill.when_to_use) if part))
+        for number, skill in enumerate(skills)
+    ]
+    examples: list[Probe] = []
+    row = 0
+    for number, skill in enumerate(skills):
+        for example in skill.examples:
+            examples.append(Probe(number, row, example))
+            row += 1
+    own = [probe for probe in own if probe.text.strip()]
+    chosen = _by_hash(own, MAX_PROBES)
+    return chosen + _by_hash(examples, MAX_PROBES - len(chosen))
+
+
+def _by_hash(items: list[Probe], limit: int) -> list[Probe]:
+    if len(items) <= limit:
+        return items
+    ranked = sorted(items, key=lambda p: hashlib.sha256(f"{p.owner}|{p.example}|{p.text}".encode()).digest())
+    kept = set(map(id, ranked[: max(limit, 0)]))
+    return [item for item in items if id(item) in kept]
+
+
+def crowd_rank(n_skills: int) -> int:
+    """Return the rank whose score is the crowd's: ``CROWD_RANK``, or the last skill of a smaller library."""
+    return max(2, min(CROWD_RANK, n_skills))
+
+
+def crowd(scores: Iterable[float], *, rank: int, size: int) -> float:
+    """Return the ``rank``-th best of ``scores``, which stand for ``size`` skills (the unlisted score 0).
+
+    A match's evidence is its score minus this, so a skill that a task names stands out from its
+    look-alikes, and a task matching a whole family of skills equally (generic words) favours none.
+    """
+    values = list(scores)
+    rank = min(rank, size)  # in a small library the crowd is its last skill
+    if rank < 2:
+        return 0.0
+    best = heapq.nlargest(rank, values)
+    if len(values) < size:
+        best = heapq.nlargest(rank, [*best, 0.0])
+    return best[-1] if len(best) >= rank else 0.0
+
+
+def above_crowd(others: Sequence[float], *, n_skills: int, size: int) -> float:
+    """Return a probe's null value: the best of ``others`` (``size`` skills) above their crowd."""
+    return max(others, default=0.0) - crowd(others, rank=crowd_rank(n_skills), size=size)
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """The null sample of one library for one router: sorted best-other scores, plus the router's prior."""
+
+    null: tuple[float, ...]
+    prior: tuple[float, ...] = ()
+
+    @classmethod
+    def from_scores(
+        cls, owners: Sequence[int], rows: Sequence[Sequence[float]], *, prior: Sequence[float] = ()
+    ) -> Calibration:
+        """Return the calibration from each probe's scores over every skill (``rows[i][j]``)."""
+        null = []
+        for owner, row in zip(owners, rows, strict=True):
+            others = [score for skill, score in enumerate(row) if skill != owner]
+            if others:
+                null.append(above_crowd(others, n_skills=len(row), size=len(others)))
+        return cls(tuple(sorted(null)), tuple(sorted(prior)))
+
+    def for_task(self, scores: Iterable[float], *, size: int) -> Callable[[float], float]:
+        """Return score -> confidence for one task, given every skill's score for it (``size`` skills)."""
+        others = crowd(scores, rank=crowd_rank(size), size=size)
+        return lambda score: self.confidence(score - others)
+
+    def encode(self) -> bytes:
+        """Return the calibration as JSON bytes (persisted beside the router's index)."""
+        return json.dumps({"format": FORMAT, "null": self.null, "prior": self.prior}).encode()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> Calibration:
+        """Return the calibration ``encode`` wrote; raise ``ValueError`` for anything else."""
+        data = json.loads(payload)
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError(f"not a calibration of format {FORMAT}")
+        null, prior = data.get("null"), data.get("prior")
+        if not isinstance(null, list) or not isinstance(prior, list):
+            raise ValueError("a calibration holds two lists of scores")
+        values = [*null, *prior]
+        if not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
+        ):
+            raise ValueError("a calibration's scores must be finite numbers")
+        return cls(tuple(sorted(map(float, null))), tuple(sorted(map(float, prior))))
+
+    def confidence(self, score: float) -> float:
+        """Return the share of the null sample below ``score`` (ties half), shrunk toward the prior."""
+        below, weight = _below(self.null, score)
+        if self.prior:
+            prior_below, prior_count = _below(self.prior, score)
+            below += prior_below / prior_count * PRIOR_WEIGHT
+            weight += PRIOR_WEIGHT
+        if not weight:
+            return 1.0 if score > 0 else 0.0
+        return round(below / weight, 4)
+
+
+def _below(values: tuple[float, ...], score: float) -> tuple[float, float]:
+    """Return how many ``values`` lie below ``score`` (ties counting half), and how many there are."""
+    low = bisect.bisect_left(values, score)
+    high = bisect.bisect_right(values, score)
+    return low + (high - low) / 2, float(len(values))
+
+
+def calibration_for(
+    kind: str, settings: str, pack: SkillPack, build: Callable[[], Calibration], *, persist: bool
+) -> Calibration:
+    """Return ``pack``'s calibration for router ``kind``: kept in the pack, persisted like an index.
+
+    Scoring the probes costs as much as a few hundred tasks, so a new process (each ``skillpack route``)
+    reads it from skillpack's cache instead, keyed by the skills' manifests and the router's settings.
+    """
+    from skillpack.routing.index import content_key, load_or_build
+
+    def load() -> Calibration:
+        name = f"calibration-{kind}"  # not "{kind}-…": that is the router's own index files' pattern
+        key = content_key(name, f"{settings}|{FORMAT}|{MAX_PROBES}|{PRIOR_WEIGHT}", pack.skills)
+        loaded = load_or_build(
+            name, key, build=build, encode=Calibration.encode, decode=Calibration.decode, persist=persist
+        )
+        return loaded.value
+
+    found: Calibration = pack.cache(f"{kind}:calibration:{settings}", load)
+    return found

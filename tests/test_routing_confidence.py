@@ -1,0 +1,133 @@
+"""Confidence: a library's own texts as probes, and a match's share of the null it beats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from skillpack import SkillPack
+from skillpack.bundled import skills_dir
+from skillpack.routing import confidence
+from skillpack.routing.confidence import Calibration, Probe, crowd, crowd_rank, probes
+from skillpack.routing.lexical import LexicalRouter
+from skillpack.selection import select
+from tests.conftest import MakeSkill
+
+
+def test_probes_are_each_skills_own_text_then_its_examples(tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(tmp_path, "alpha", description="Alpha things.", examples=["first alpha", "second alpha"])
+    make_skill(tmp_path, "beta", description="Beta things.", examples=["one beta"])
+    pack = SkillPack.from_paths([tmp_path])
+    found = probes(pack.skills)
+    assert [(p.owner, p.example) for p in found] == [(0, -1), (1, -1), (0, 0), (0, 1), (1, 2)]
+    assert found[0].text.startswith("Alpha things.") and found[4].text == "one beta"
+
+
+def test_probes_are_capped_deterministically(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, make_skill: MakeSkill
+) -> None:
+    for n in range(6):
+        make_skill(tmp_path, f"skill-{n}", description=f"Skill {n}.", examples=[f"example {n}"])
+    pack = SkillPack.from_paths([tmp_path])
+    monkeypatch.setattr(confidence, "MAX_PROBES", 8)
+    first, again = probes(pack.skills), probes(pack.skills)
+    assert first == again and len(first) == 8
+    assert sum(p.example < 0 for p in first) == 6  # every skill's own text before any example
+
+
+def test_confidence_is_the_share_of_the_null_below_the_score() -> None:
+    # Four probes over three skills; each keeps its best other score above the crowd (the last other skill).
+    owners = [0, 1, 2, 3]
+    rows = [[9.0, 0.25, 0.5], [0.75, 9.0, 0.25], [1.0, 0.5, 9.0], [1.0, 0.25, 0.25]]
+    calibration = Calibration.from_scores(owners, rows)
+    assert calibration.null == (0.25, 0.5, 0.5, 0.75)
+    assert calibration.confidence(0.1) == 0.0
+    assert calibration.confidence(0.6) == 0.75
+    assert calibration.confidence(0.5) == 0.5  # ties count half
+    assert calibration.confidence(9.0) == 1.0
+
+
+def test_the_crowd_is_the_fifth_best_score_or_the_last_of_a_small_library() -> None:
+    assert crowd([9.0, 8.0, 7.0, 6.0, 5.0, 4.0], rank=crowd_rank(6), size=6) == 5.0
+    assert crowd_rank(3) == 3 and crowd_rank(1) == 2 and crowd_rank(500) == 5
+    # Unlisted skills score 0: a sparse list of two scores in a library of ten has a crowd of 0.
+    assert crowd([3.0, 1.0], rank=crowd_rank(10), size=10) == 0.0
+    assert crowd([3.0], rank=crowd_rank(1), size=1) == 0.0
+    assert crowd([3.0, 1.0], rank=crowd_rank(2), size=2) == 1.0  # two skills: the crowd is the other one
+
+
+def test_a_small_library_leans_on_the_prior() -> None:
+    alone = Calibration((0.5,), ())
+    shrunk = Calibration((0.5,), (0.1, 0.2, 0.3, 0.9))
+    assert alone.confidence(0.6) == 1.0
+    # One probe against a prior worth PRIOR_WEIGHT probes: mostly the prior's 3 of 4 below 0.6.
+    assert shrunk.confidence(0.6) == pytest.approx(
+        (1 + 0.75 * confidence.PRIOR_WEIGHT) / (1 + confidence.PRIOR_WEIGHT), abs=1e-4
+    )
+    assert Calibration((), ()).confidence(0.0) == 0.0 and Calibration((), ()).confidence(0.2) == 1.0
+
+
+def test_probe_value_is_frozen() -> None:
+    probe = Probe(0, -1, "text")
+    with pytest.raises(AttributeError):
+        probe.owner = 1  # type: ignore[misc]
+
+
+@pytest.fixture
+def bundled() -> SkillPack:
+    return SkillPack.from_paths([skills_dir()])
+
+
+@pytest.mark.parametrize("task", ["how do I make pancakes", "plan a picnic in Central Park tomorrow"])
+def test_off_topic_requests_load_nothing_from_the_bundled_library(bundled: SkillPack, task: str) -> None:
+    selection = select(bundled, task, router=LexicalRouter(persist=False))
+    assert selection.chosen == ()
+    assert selection.abstain_reason.startswith("no skill ")
+
+
+def test_a_task_that_names_its_skill_gets_it_alone(bundled: SkillPack) -> None:
+    selection = select(
+        bundled, "bump the version after a breaking change", router=LexicalRouter(persist=False)
+    )
+    assert [c.skill.name for c in selection.chosen] == ["semver-bump"]
+    assert selection.chosen[0].confidence >= 0.9
+    ranked = {m.skill.name: m.confidence for m in selection.ranking.matches}
+    assert all(0.0 <= value <= 1.0 for value in ranked.values())
+
+
+def test_a_calibration_round_trips_and_refuses_anything_else() -> None:
+    calibration = Calibration((0.1, 0.3), (0.2,))
+    assert Calibration.decode(calibration.encode()) == calibration
+    for payload in (
+        b"[]",
+        b'{"format": 1, "null": [0.1], "prior": ["x"]}',
+        b'{"format": 99, "null": [], "prior": []}',
+    ):
+        with pytest.raises(ValueError):
+            Calibration.decode(payload)
+    with pytest.raises(ValueError):
+        Calibration.decode(b'{"format": 1, "null": [NaN], "prior": []}')
+
+
+def test_the_calibration_is_persisted_and_read_back_by_a_new_process(
+    tmp_path: Path, make_skill: MakeSkill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "skills"
+    make_skill(root, "semver", description="Decide the next semantic version number. Use when releasing.")
+    make_skill(root, "sql", description="Format SQL queries for readability. Use when writing SQL.")
+    first = LexicalRouter().rank("which version number comes next", SkillPack.from_paths([root]))
+    (saved,) = (tmp_path / "cache" / "index").glob("calibration-lexical-*.idx")
+
+    def no_probes(*args: object) -> None:
+        raise AssertionError("the persisted calibration should have been read")
+
+    monkeypatch.setattr("skillpack.routing.confidence.probes", no_probes)
+    again = LexicalRouter().rank("which version number comes next", SkillPack.from_paths([root]))
+    assert [m.confidence for m in again.matches] == [m.confidence for m in first.matches]
+    saved.write_bytes(b"garbage")  # a corrupt file is rebuilt, never trusted
+    monkeypatch.undo()
+    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+    rebuilt = LexicalRouter().rank("which version number comes next", SkillPack.from_paths([root]))
+    assert [m.confidence for m in rebuilt.matches] == [m.confidence for m in first.matches]
