@@ -63,6 +63,7 @@ def test_find_skills_reports_score_tokens_and_evidence(library: Path) -> None:
             assert first["name"] == "semver-bump"
             assert first["uri"] == "skill://semver-bump/SKILL.md"
             assert first["score"] > 0 and first["tokens"] > 0
+            assert 0.0 < first["confidence"] <= 1.0
             assert "\n" not in first["evidence"] and first["evidence"] != "-"
             assert answer["context_tokens"] >= sum(s["tokens"] for s in answer["skills"])
             assert (
@@ -83,7 +84,7 @@ def test_find_skills_abstains_explicitly(library: Path) -> None:
             answer = result.structured_content
             assert answer["abstained"] is True
             assert answer["skills"] == []
-            assert "abstained" in answer["reason"]
+            assert answer["reason"].startswith("no skill is ") and "\n" not in answer["reason"]
 
     run(body)
 

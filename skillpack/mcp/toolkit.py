@@ -193,12 +193,12 @@ def find_result(selection: Selection) -> dict[str, Any]:
     if skills:
         answer["next"] = "Call load_skill with a name above to get that skill's instructions."
     else:
-        answer["reason"] = abstention_reason(selection)
+        answer["reason"] = selection.abstain_reason
     return answer
 
 
 def chosen_entry(chosen: Chosen) -> dict[str, Any]:
-    """Return one chosen skill as ``find_skills`` reports it (the place a calibrated confidence goes)."""
+    """Return one chosen skill as ``find_skills`` reports it, with the router's calibrated confidence."""
     evidence = " ".join("; ".join(chosen.evidence).split())
     if len(evidence) > EVIDENCE_CHARS:
         evidence = evidence[: EVIDENCE_CHARS - 1] + "…"
@@ -206,20 +206,11 @@ def chosen_entry(chosen: Chosen) -> dict[str, Any]:
         "name": chosen.skill.name,
         "description": chosen.skill.description,
         "uri": skill_uri(chosen.skill.name),
+        "confidence": round(chosen.confidence, 3),
         "score": round(chosen.score, 4),
         "tokens": chosen.tokens,
         "evidence": evidence or "-",
     }
-
-
-def abstention_reason(selection: Selection) -> str:
-    """Return one line saying why nothing was chosen."""
-    if selection.ranking.abstained:
-        return f"no skill is relevant to this task (the {selection.ranking.router} router abstained)"
-    if selection.notes:
-        return selection.notes[-1]
-    reasons = "; ".join(f"{r.skill.name}: {r.reason}" for r in selection.rejected[:3])
-    return f"every match was left out ({reasons})"
 
 
 def _task(task: object) -> str:
