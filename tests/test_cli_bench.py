@@ -75,7 +75,7 @@ def test_a_sweep_prints_the_table_and_writes_every_file(tmp_path: Path) -> None:
         plot=True,
     )
     assert result.exit_code == 0, result.output
-    assert "| known-answer:fake | all | 8 | 9 | 0.667 [0.354, 0.879] |" in result.stdout, result.stdout
+    assert "| known-answer:fake | all | 8 | 9 | 9 | 0.667 [0.354, 0.879] |" in result.stdout, result.stdout
     assert "54 trials planned, 0 already done, 54 run now, 54 ok" in result.stdout
     assert "bench: 54/54 trials (100%)" in result.stderr and "ETA" in result.stderr
     files = ["trials.jsonl", "summary.csv", "summary.md", "manifest.json"]

@@ -59,9 +59,11 @@ def test_summary_csv_rows(out: Path) -> None:
 
 def test_markdown_table(out: Path) -> None:
     text = (out / "summary.md").read_text(encoding="utf-8")
-    assert text.splitlines()[0].startswith("| model | strategy | N | n | accuracy [95% CI] |")
-    assert "| fake:fake | all | 4 | 3 | 1.000 [0.439, 1.000] |" in text
-    assert "| fake:fake | all | 12 | 0 | does not fit |" in text
+    lines = text.splitlines()
+    assert lines[0] == "# fake on tiny, n = 3 per point"
+    assert lines[2].startswith("| model | strategy | N | trials | n | accuracy [95% CI] | recall |")
+    assert "| fake:fake | all | 4 | 3 | 3 | 1.000 [0.439, 1.000] | 1.00 | 4.0 |" in text
+    assert "| fake:fake | all | 12 | 0 | 0 | does not fit |" in text
 
 
 def test_manifest(out: Path) -> None:
