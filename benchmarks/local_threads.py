@@ -56,6 +56,10 @@ def timed(llm: Any, prompt: str, max_tokens: int) -> tuple[float, int]:
     return time.perf_counter() - started, int(out["usage"]["completion_tokens"])
 
 
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values):.1f}" if values else "n/a"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--threads", default="1,2", help="thread counts to compare (default 1,2)")
@@ -87,11 +91,12 @@ def main(argv: list[str] | None = None) -> int:
                 total, generated = timed(models[t], prompt, args.generate)
                 prompt_s[t].append(first)
                 call_s[t].append(total)
-                gen_rate[t].append(max(generated - 1, 1) / max(total - first, 1e-9))
+                if total > first:  # under load a full call can beat the prompt-only one; no rate then
+                    gen_rate[t].append((generated - 1) / (total - first))
         for t in threads:
             median = statistics.median(prompt_s[t])
             rows.append(
-                f"| {size} | {tokens} | {t} | {tokens / median:.0f} | {statistics.median(gen_rate[t]):.1f}"
+                f"| {size} | {tokens} | {t} | {tokens / median:.0f} | {_median(gen_rate[t])}"
                 f" | {statistics.median(call_s[t]):.2f} |"
             )
             print(rows[-1], file=sys.stderr, flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from harness_support import LIMIT_EXAMPLE, isolated_cache, within_first, write_s
 
 from skillpack.backends.fake import FakeBackend
 from skillpack.harness import SweepConfig, run_sweep
-from skillpack.harness.report import plot, summary_markdown
+from skillpack.harness.report import plot, series_style, summary_markdown
 from skillpack.harness.scoring import summarize
 
 __all__ = ["isolated_cache"]
@@ -107,3 +108,45 @@ def test_plot_without_matplotlib_writes_nothing(out: Path, monkeypatch: pytest.M
 
 def test_markdown_of_no_cells() -> None:
     assert summary_markdown([]).count("\n") == 2
+
+
+def test_a_run_over_several_positions_gets_a_table_by_position(tmp_path: Path) -> None:
+    config = SweepConfig(
+        suite=str(write_suite(tmp_path)),
+        backend="fake",
+        strategies=("oracle", "all"),
+        sizes=(1, 12),
+        positions=("start", "end"),
+    )
+    backend = FakeBackend(responder=within_first(LIMIT_EXAMPLE))
+    run_sweep(config, tmp_path / "out", backend=backend, draw=False)
+    text = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    table = text.split("By the gold skill's position among the installed ones:", 1)[1]
+    # At N = 12 the gold block first passes, last fails; oracle and N = 1 are one request per task.
+    assert "| fake:fake | all | 12 | start | 3 | 3 | 1.000 [0.439, 1.000] |" in table
+    assert "| fake:fake | all | 12 | end | 3 | 3 | 0.000 [0.000, 0.561] |" in table
+    assert "| oracle |" not in table and "| all | 1 |" not in table
+    assert "| fake:fake | all | 12 | 6 | 6 | 0.500 [0.188, 0.812] |" in text
+
+
+def test_the_plot_has_a_title_a_does_not_fit_strip_and_distinct_series(out: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the plot needs the optional extra skillpack[plot]")
+    records = [json.loads(line) for line in (out / "trials.jsonl").read_text().splitlines()]
+    cells = summarize(records, ("none", "oracle", "all"))
+    assert plot(cells, out / "titled.svg", title="fake on tiny, n = 3 per point") is True
+    svg = (out / "titled.svg").read_text(encoding="utf-8")
+    assert "fake on tiny, n = 3 per point" in svg and "does not fit" in svg
+    # Series that coincide stay distinguishable: neighbours differ in colour, marker and line style.
+    styles = [series_style(index) for index in range(5)]
+    for key in ("color", "marker", "linestyle"):
+        assert all(a[key] != b[key] for a, b in itertools.pairwise(styles)), key
+
+
+def test_a_missing_matplotlib_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from skillpack.harness import report
+
+    monkeypatch.setattr(report, "plot", lambda *args, **kwargs: False)
+    config = SweepConfig(suite=str(write_suite(tmp_path)), backend="fake", strategies=("none",), sizes=(1,))
+    result = run_sweep(config, tmp_path / "out", backend=FakeBackend())
+    assert result.report is not None and result.report.notes == (report.NO_MATPLOTLIB,)
+    assert result.report.files == ("summary.csv", "summary.md")

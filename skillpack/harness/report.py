@@ -172,11 +172,12 @@ def _count(value: float | None) -> str:
     return "" if value is None else f"{value:,.0f}"
 
 
-def summary_markdown(cells: Sequence[Cell], *, title: str = "") -> str:
+def summary_markdown(cells: Sequence[Cell], *, title: str = "", positions: Sequence[Cell] = ()) -> str:
     """Return the summary as Markdown: the gold-skill tasks, then (if any) the tasks that need no skill.
 
     ``trials`` counts trials, ``n`` the distinct requests among them that ran — the observations the
-    interval is computed from (see ``skillpack.harness.scoring``).
+    interval is computed from (see ``skillpack.harness.scoring``). ``positions`` (cells split by the
+    gold position) adds a table by position for the sizes run at more than one.
     """
     lines = [f"# {title}", ""] if title else []
     lines += [
@@ -191,6 +192,30 @@ def summary_markdown(cells: Sequence[Cell], *, title: str = "") -> str:
             f" {_number(c.mean_recall, 2)} | {_number(c.mean_skills_injected, 1)} | {_count(c.mean_context_tokens)} |"
             f" {_number(c.mean_latency_s, 2)} | {cost} | {c.errors} | {c.does_not_fit} |"
         )
+    # A strategy and N whose positions sent different requests: the whole has more distinct requests
+    # than any one position (none, oracle and N = 1 send the same request at every position).
+    widest: dict[tuple[str, int], int] = {}
+    for c in positions:
+        if c.scope == "gold":
+            widest[c.strategy, c.size] = max(widest.get((c.strategy, c.size), 0), c.n)
+    several = {
+        (c.strategy, c.size)
+        for c in cells
+        if c.scope == "gold" and c.n > widest.get((c.strategy, c.size), c.n)
+    }
+    if several:
+        lines += [
+            "",
+            "By the gold skill's position among the installed ones:",
+            "",
+            "| model | strategy | N | position | trials | n | accuracy [95% CI] |",
+            "|---|---|---:|---|---:|---:|---|",
+        ]
+        lines += [
+            f"| {c.backend}:{c.model} | {c.strategy} | {c.size} | {c.position} | {c.trials} | {c.n} | {_accuracy(c)} |"
+            for c in positions
+            if c.scope == "gold" and (c.strategy, c.size) in several
+        ]
     no_skill = [c for c in cells if c.scope == "no-skill"]
     if no_skill:
         lines += [
@@ -234,7 +259,8 @@ def write_report(
     cells = summarize(records, config.strategies)
     title = report_title(cells, suite or Path(config.suite).stem)
     _write(out / "summary.csv", summary_csv(cells))
-    _write(out / "summary.md", summary_markdown(cells, title=title))
+    positions = summarize(records, config.strategies, by_position=True)
+    _write(out / "summary.md", summary_markdown(cells, title=title, positions=positions))
     files = ["summary.csv", "summary.md"]
     notes: list[str] = []
     if draw:
@@ -250,6 +276,15 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 LINESTYLES = ("-", "--", "-.", ":")
 #: Where does-not-fit cells are drawn: a strip below accuracy 0, labelled, never on the accuracy scale.
 UNFIT_Y = -0.12
+
+
+def series_style(index: int) -> dict[str, str]:
+    """Return the colour, marker and line style of the ``index``-th series (all three differ between neighbours)."""
+    return {
+        "color": f"C{index % 10}",
+        "marker": MARKERS[index % len(MARKERS)],
+        "linestyle": LINESTYLES[index % len(LINESTYLES)],
+    }
 
 
 def plot(cells: Sequence[Cell], path: Path, *, title: str = "") -> bool:
@@ -277,11 +312,7 @@ def plot(cells: Sequence[Cell], path: Path, *, title: str = "") -> bool:
     any_unfit = False
     for index, ((model, strategy), group) in enumerate(lines.items()):
         label = f"{model} {strategy}" if several_models else strategy
-        style = {
-            "color": f"C{index % 10}",
-            "marker": MARKERS[index % len(MARKERS)],
-            "linestyle": LINESTYLES[index % len(LINESTYLES)],
-        }
+        style = series_style(index)
         dodge = 1.0 + 0.04 * (index - (len(lines) - 1) / 2)
         measured = sorted((c for c in group if c.accuracy is not None), key=lambda c: c.size)
         unfit = [c for c in group if c.accuracy is None and c.does_not_fit]

@@ -59,6 +59,8 @@ class Cell:
     mean_skills_injected: float | None = None
     mean_injected_tokens: float | None = None
     scope: str = "gold"
+    #: The gold position, when cells are split by it (``summarize(..., by_position=True)``); else "".
+    position: str = ""
 
     @property
     def status(self) -> str:
@@ -118,20 +120,41 @@ def scope(record: dict[str, Any]) -> str:
     return "gold" if record.get("gold", [None]) else "no-skill"
 
 
-def summarize(records: Iterable[dict[str, Any]], strategies: tuple[str, ...] = ()) -> list[Cell]:
+def summarize(
+    records: Iterable[dict[str, Any]], strategies: tuple[str, ...] = (), *, by_position: bool = False
+) -> list[Cell]:
     """Group trial records into cells, ordered by scope, backend, model, strategy (given order) and N.
 
     Accuracy is over the distinct requests that ran (status ``ok``; see the module docstring); errors
     and trials whose context did not fit the model's window are counted apart, never as wrong answers.
+    ``by_position`` splits every cell by the gold skills' position.
     """
-    groups: dict[tuple[str, str, str, str, int], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, str, str, str, int, str], list[dict[str, Any]]] = {}
     for record in records:
-        key = (scope(record), record["backend"], record["model"], record["strategy"], int(record["size"]))
+        position = str(record.get("position", "")) if by_position else ""
+        key = (
+            scope(record),
+            record["backend"],
+            record["model"],
+            record["strategy"],
+            int(record["size"]),
+            position,
+        )
         groups.setdefault(key, []).append(record)
     order = {name: index for index, name in enumerate(strategies)}
+    places = {name: index for index, name in enumerate(("start", "middle", "end"))}
     cells = []
     for key in sorted(
-        groups, key=lambda k: (k[0] != "gold", k[1], k[2], order.get(k[3], len(order)), k[3], k[4])
+        groups,
+        key=lambda k: (
+            k[0] != "gold",
+            k[1],
+            k[2],
+            order.get(k[3], len(order)),
+            k[3],
+            k[4],
+            places.get(k[5], 3),
+        ),
     ):
         trials = groups[key]
         ran_trials = [t for t in trials if t["status"] == "ok"]
@@ -149,6 +172,7 @@ def summarize(records: Iterable[dict[str, Any]], strategies: tuple[str, ...] = (
                 model=key[2],
                 strategy=key[3],
                 size=key[4],
+                position=key[5],
                 n=len(ran),
                 passed=passed,
                 trials=len(ran_trials),
