@@ -78,6 +78,9 @@ def test_manifest(out: Path) -> None:
     assert manifest["seeds"] == [0] and manifest["model"] == "fake" and manifest["context_window"] == 1000
     assert manifest["versions"]["skillpack"] and manifest["versions"]["python"]
     assert manifest["suite"]["skills"] == 12 and len(manifest["suite"]["sha256"]) == 64
+    (session,) = manifest["sessions"]
+    assert session["wall_s"] >= 0 and session["trials_run"] == 27 and session["model_calls"] == 9
+    assert session["started_at"] <= session["finished_at"]
 
 
 def test_plot_is_an_svg_with_one_line_per_strategy(out: Path) -> None:
@@ -150,3 +153,17 @@ def test_a_missing_matplotlib_is_said(tmp_path: Path, monkeypatch: pytest.Monkey
     result = run_sweep(config, tmp_path / "out", backend=FakeBackend())
     assert result.report is not None and result.report.notes == (report.NO_MATPLOTLIB,)
     assert result.report.files == ("summary.csv", "summary.md")
+
+
+def test_a_resumed_run_keeps_every_session_in_the_manifest(out: Path) -> None:
+    config = SweepConfig(
+        suite=str(out.parent / "suite.json"),
+        backend="fake",
+        strategies=("none", "oracle", "all"),
+        sizes=(1, 4, 12),
+        positions=("end",),
+        context_window=1000,
+    )
+    run_sweep(config, out, backend=FakeBackend(), draw=False)
+    first, second = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["sessions"]
+    assert first["trials_run"] == 27 and (second["trials_run"], second["model_calls"]) == (0, 0)

@@ -108,11 +108,28 @@ def write_manifest(
     window: int | None,
     argv: list[str] | None,
     status: str,
+    session: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``manifest.json``: the configuration, its hash, the seeds, the model and package versions."""
+    """Write ``manifest.json``: the configuration, its hash, the seeds, the model and package versions.
+
+    ``sessions`` lists every invocation that ran in this folder (start, end, wall seconds, trials run
+    and model calls made), the current one last: a resumed run keeps the earlier ones.
+    """
     import json
 
     from skillpack.harness.runner import config_hash
+
+    sessions: list[Any] = []
+    try:
+        earlier = json.loads((out / "manifest.json").read_text(encoding="utf-8")).get("sessions", [])
+        sessions = [s for s in earlier if isinstance(s, dict)] if isinstance(earlier, list) else []
+    except (OSError, ValueError, AttributeError):
+        pass
+    if session is not None:
+        if sessions and sessions[-1].get("id") == session.get("id"):
+            sessions[-1] = session  # the same invocation, now finished
+        else:
+            sessions.append(session)
 
     data = {
         "run_id": run_id,
@@ -133,6 +150,7 @@ def write_manifest(
             "skills": len(suite.skills),
         },
         "token_counts": "cl100k_base (tiktoken) for context_tokens; input_tokens as the backend reported them",
+        "sessions": sessions,
         "versions": versions(),
         "platform": platform.platform(),
         "executable": sys.executable,

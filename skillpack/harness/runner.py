@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import json
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -413,8 +414,22 @@ def run_sweep(
     counter = token_counter(backend)
     tools = loads_skills(backend)
     run_id = config_hash(setup)[:12]
+    started = time.monotonic()
+    session = {
+        "id": secrets.token_hex(4),
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
     write_manifest(
-        out, config, suite, setup, run_id=run_id, model=model, window=window, argv=argv, status="running"
+        out,
+        config,
+        suite,
+        setup,
+        run_id=run_id,
+        model=model,
+        window=window,
+        argv=argv,
+        status="running",
+        session=session,
     )
     trials_path = out / "trials.jsonl"
     previous = read_trials(trials_path)
@@ -487,6 +502,13 @@ def run_sweep(
         window=window,
         argv=argv,
         status="complete" if not incomplete else "incomplete",
+        session={
+            **session,
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "wall_s": round(time.monotonic() - started, 1),
+            "trials_run": sum(result.counts.values()),
+            "model_calls": calls[0],
+        },
     )
     return result
 
