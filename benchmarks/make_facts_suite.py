@@ -308,7 +308,9 @@ def build(seed: int = SEED, *, entities: int = ENTITIES, families: bool = True) 
         {"id": f"no-skill-{number}", "prompt": prompt, "gold": [], "expect": _contains(answer)}
         for number, (prompt, answer) in enumerate(NO_SKILL_TASKS, start=1)
     ]
-    name = "office-facts" if families else "office-facts-random"
+    name = ("office-facts" if families else "office-facts-random") + (
+        "" if entities == ENTITIES else f"-{entities}-offices"
+    )
     grown = "" if entities == ENTITIES else f" (pool grown to {entities} offices)"
     return {
         "suite": name,
