@@ -61,7 +61,7 @@ def test_summary_csv_rows(out: Path) -> None:
 def test_markdown_table(out: Path) -> None:
     text = (out / "summary.md").read_text(encoding="utf-8")
     lines = text.splitlines()
-    assert lines[0] == "# fake on tiny, n = 3 per point"
+    assert lines[0] == "# fake on tiny, n = 3 distinct requests per point"
     assert lines[2].startswith("| model | strategy | N | trials | n | accuracy [95% CI] | recall |")
     assert "| fake:fake | all | 4 | 3 | 3 | 1.000 [0.439, 1.000] | 1.00 | 4.0 |" in text
     assert "| fake:fake | all | 12 | 0 | 0 | does not fit |" in text

@@ -262,7 +262,7 @@ def report_title(cells: Sequence[Cell], suite: str) -> str:
         if min(measured) == max(measured)
         else f", n = {min(measured)}–{max(measured)}"
     )
-    return f"{', '.join(models)} on {suite}{n} per point"
+    return f"{', '.join(models)} on {suite}{n} distinct requests per point"
 
 
 def write_report(
@@ -376,7 +376,9 @@ def plot(cells: Sequence[Cell], path: Path, *, title: str = "") -> bool:
     if title:
         figure.suptitle(title)
     if by_size.get_legend_handles_labels()[0]:
-        by_size.legend(fontsize="small", loc="upper right")
+        by_size.legend(
+            fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0)
+        )  # beside, never over, the data
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
