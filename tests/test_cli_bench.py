@@ -183,8 +183,8 @@ def test_some_errors_exit_1_with_how_to_retry(tmp_path: Path) -> None:
         (["--backend", "fake", "--strategies", "all,rag"], "unknown strategy 'rag'"),
         (["--backend", "fake", "--positions", "top"], "unknown position 'top'"),
         (
-            ["--backend", "fake", "--batch"],
-            "--batch uses the Anthropic Message Batches API; it needs --backend anthropic",
+            ["--backend", "fake", "--sizes", "1", "--batch"],
+            "--batch needs the anthropic backend (an anthropic SDK client); use --backend anthropic",
         ),
         (["--backend", "fake", "--jobs", "0"], "--jobs must be at least 1"),
         (["--backend", "fake", "--tasks", "t9"], "no task 't9'"),

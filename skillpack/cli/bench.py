@@ -206,10 +206,6 @@ def bench(
         )
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
-    if batch and backend != "anthropic":
-        raise UsageError(
-            f"--batch uses the Anthropic Message Batches API; it needs --backend anthropic, not {backend!r}"
-        )
     config = SweepConfig(
         suite=str(suite_path(suite)),
         backend=backend,

@@ -403,6 +403,10 @@ def run_sweep(
     setup = config.setup(suite.sha256)
     bind_out(out, setup)
     backend = backend if backend is not None else open_backend(config)
+    if config.batch:
+        from skillpack.harness.batch import batch_client
+
+        batch_client(backend)  # refuse a backend without a Batches client before anything is written
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
