@@ -284,3 +284,34 @@ def test_a_bundled_suite_is_found_by_name(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "office-facts").write_text("{}", encoding="utf-8")
     assert suite_path("office-facts") == Path("office-facts")  # a file of that name wins
     assert suite_path("mine.json") == Path("mine.json")
+
+
+def test_wrong_answers_are_traced_to_the_skill_whose_value_they_hold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    errors = _generator("facts_errors")
+    document = json.loads(FACTS.read_text(encoding="utf-8"))
+    task = document["tasks"][0]  # door-code-1
+    gold = task["gold"][0]
+    office = gold[: -len("-door-code")]
+    values = {
+        s["name"]: s["instructions"].split(" office is ", 1)[1].split(".\n", 1)[0] for s in document["skills"]
+    }
+    look_alike = next(n for n in values if n.endswith("-door-code") and n != gold)
+    same_office = next(n for n in values if n.startswith(office + "-") and n != gold)
+
+    def trial(size: int, output: str, key: str) -> str:
+        line = {"strategy": "all", "size": size, "status": "ok", "passed": False, "gold": [gold]}
+        return json.dumps({**line, "output": output, "request_key": key})
+
+    lines = [
+        trial(4, f"It is {values[look_alike]}.", "a"),
+        trial(4, f"It is {values[look_alike]}.", "a"),  # the same request: one observation
+        trial(8, f"It is {values[same_office]}.", "b"),
+        trial(8, "I do not know.", "c"),
+    ]
+    (tmp_path / "trials.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert errors.main([str(tmp_path)]) == 0
+    table = capsys.readouterr().out
+    assert "| all | 4 | 1 | 1 | 0 | 0 | 0 |" in table
+    assert "| all | 8 | 2 | 0 | 1 | 0 | 1 |" in table
