@@ -167,3 +167,18 @@ def test_a_resumed_run_keeps_every_session_in_the_manifest(out: Path) -> None:
     run_sweep(config, out, backend=FakeBackend(), draw=False)
     first, second = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["sessions"]
     assert first["trials_run"] == 27 and (second["trials_run"], second["model_calls"]) == (0, 0)
+
+
+def test_the_title_names_model_suite_and_n_only_when_measured() -> None:
+    from skillpack.harness.report import report_title
+    from skillpack.harness.scoring import Cell
+
+    def cell(n: int, scope: str = "gold") -> Cell:
+        return Cell(
+            "fake", "m", "all", 4, n, 0, n, 0, 0, 0, None, None, None, None, None, None, None, scope=scope
+        )
+
+    assert report_title([cell(48), cell(48)], "s") == "m on s, n = 48 distinct requests per point"
+    assert report_title([cell(12), cell(48)], "s") == "m on s, n = 12–48 distinct requests per point"
+    assert report_title([cell(0), cell(12, "no-skill")], "s") == "m on s"
+    assert report_title([], "s") == "no model on s"

@@ -252,17 +252,17 @@ def summary_markdown(cells: Sequence[Cell], *, title: str = "", positions: Seque
 
 
 def report_title(cells: Sequence[Cell], suite: str) -> str:
-    """Return "MODEL on SUITE, n = ..." for the plot and summary.md (n: distinct tasks per point)."""
-    models = sorted({f"{c.model}" for c in cells}) or ["no model"]
+    """Return "MODEL on SUITE, n = N distinct requests per point" for the plot and summary.md.
+
+    n is over the cells of tasks with a gold skill that ran; a range when cells differ.
+    """
+    models = ", ".join(sorted({c.model for c in cells})) or "no model"
     measured = [c.n for c in cells if c.scope == "gold" and c.n]
-    n = (
-        ""
-        if not measured
-        else f", n = {min(measured)}"
-        if min(measured) == max(measured)
-        else f", n = {min(measured)}–{max(measured)}"
-    )
-    return f"{', '.join(models)} on {suite}{n} distinct requests per point"
+    if not measured:
+        return f"{models} on {suite}"
+    low, high = min(measured), max(measured)
+    n = str(low) if low == high else f"{low}–{high}"
+    return f"{models} on {suite}, n = {n} distinct requests per point"
 
 
 def write_report(
