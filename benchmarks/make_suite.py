@@ -752,19 +752,26 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="exit 1 when --out differs from what would be written"
     )
     args = parser.parse_args(argv)
-    text = render(build(args.seed))
-    if args.check:
-        current = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
+    return emit(
+        render(build(args.seed)), args.out, check=args.check, command="python benchmarks/make_suite.py"
+    )
+
+
+def emit(text: str, out: Path, *, check: bool, command: str) -> int:
+    """Write ``text`` to ``out`` (beside it, then renamed), or with ``check`` return 1 when ``out`` differs."""
+    if check:
+        current = out.read_text(encoding="utf-8") if out.is_file() else ""
         if current != text:
-            print(f"{args.out}: stale; regenerate with: python benchmarks/make_suite.py", file=sys.stderr)
+            print(f"{out}: stale; regenerate with: {command}", file=sys.stderr)
             return 1
         return 0
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    partial = args.out.with_name(args.out.name + ".partial")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
     partial.write_text(text, encoding="utf-8")
-    partial.replace(args.out)
+    partial.replace(out)
     suite = json.loads(text)
-    print(f"wrote {args.out}: {len(suite['skills'])} skills, {len(suite['tasks'])} tasks (seed {args.seed})")
+    seed = suite.get("generator", {}).get("seed")
+    print(f"wrote {out}: {len(suite['skills'])} skills, {len(suite['tasks'])} tasks (seed {seed})")
     return 0
 
 

@@ -100,3 +100,113 @@ def test_the_local_factory_renders_the_plain_prompt_without_building_the_backend
     prompt = factory.prompt(request)
     assert (prompt.system, prompt.task, prompt.tools) == (request.system, "hello", ())
     assert factory.loads_skills is False
+
+
+# -- threads ------------------------------------------------------------------------------------------
+
+
+def test_threads_come_from_the_argument_then_the_environment_then_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SKILLPACK_THREADS", raising=False)
+    assert local.resolve_threads(None) == local.DEFAULT_THREADS
+    monkeypatch.setenv("SKILLPACK_THREADS", "2")
+    assert local.resolve_threads(None) == 2
+    assert local.resolve_threads(3) == 3
+
+
+@pytest.mark.parametrize(
+    ("threads", "env", "message"),
+    [
+        (None, "two", r"\$SKILLPACK_THREADS='two' is not a whole number — set it to the CPU threads"),
+        (None, "0", r"\$SKILLPACK_THREADS must be at least 1 \(got 0\)"),
+        (0, "", r"threads must be at least 1 \(got 0\)"),
+    ],
+)
+def test_bad_thread_counts_are_usage_errors(
+    monkeypatch: pytest.MonkeyPatch, threads: int | None, env: str, message: str
+) -> None:
+    monkeypatch.setenv("SKILLPACK_THREADS", env)
+    with pytest.raises(UsageError, match=message):
+        local.resolve_threads(threads)
+
+
+# -- chat templates -----------------------------------------------------------------------------------
+
+needs_llama_cpp = pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed"
+)
+
+CHATML = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n'}}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+USER_ONLY = (
+    "{% for message in messages %}{% if message['role'] != 'system' %}{{ message['content'] }}{% endif %}"
+    "{% endfor %}"
+)
+RAISES = "{{ raise_exception('System role not supported') }}"
+
+
+class FakeLlama:
+    """Enough of ``llama_cpp.Llama`` for the backend: a template, a tokenizer, a recorded chat call."""
+
+    def __init__(self, template: str | None) -> None:
+        self.metadata = {} if template is None else {"tokenizer.chat_template": template}
+        self.messages: list[dict[str, str]] = []
+
+    def detokenize(self, tokens: list[int]) -> bytes:
+        return b"</s>" if tokens == [2] else b"<s>"
+
+    def token_eos(self) -> int:
+        return 2
+
+    def token_bos(self) -> int:
+        return 1
+
+    def tokenize(self, text: bytes, special: bool = True) -> list[int]:
+        return list(range(len(text.split())))
+
+    def n_ctx(self) -> int:
+        return 2048
+
+    def create_chat_completion(
+        self, *, messages: list[dict[str, str]], **options: object
+    ) -> dict[str, object]:
+        self.messages = messages
+        return {"choices": [{"message": {"content": "42"}, "finish_reason": "stop"}], "usage": {}}
+
+
+@needs_llama_cpp
+@pytest.mark.parametrize(("template", "kept"), [(CHATML, True), (USER_ONLY, False), (RAISES, False)])
+def test_a_template_that_drops_the_system_message_is_detected(template: str, kept: bool) -> None:
+    assert local.keeps_system_message(FakeLlama(template), Path("m.gguf")) is kept
+
+
+@needs_llama_cpp
+def test_a_model_without_a_chat_template_is_refused() -> None:
+    with pytest.raises(BackendError, match=r"local: base\.gguf has no chat template \(it is a base model"):
+        local.keeps_system_message(FakeLlama(None), Path("base.gguf"))
+
+
+@needs_llama_cpp
+@pytest.mark.parametrize("template", [CHATML, USER_ONLY])
+def test_without_a_system_role_the_skills_go_in_the_user_turn_and_the_reply_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, template: str
+) -> None:
+    fake = FakeLlama(template)
+    monkeypatch.setattr(local, "_load", lambda path, threads: fake)
+    model = tmp_path / f"{len(template)}.gguf"
+    model.write_bytes(b"GGUF")
+    reply = LocalBackend(model=model, threads=1).generate(Request(system="<skills/>", task="What is 6 x 7?"))
+    if template == CHATML:
+        assert fake.messages[0] == {"role": "system", "content": "<skills/>"} and not reply.notes
+    else:
+        assert fake.messages == [{"role": "user", "content": "<skills/>\n\nWhat is 6 x 7?"}]
+        assert reply.notes == (local.NO_SYSTEM_ROLE,)
+
+
+@needs_model
+def test_the_default_model_keeps_the_system_message() -> None:
+    backend = LocalBackend(threads=1)
+    assert local.keeps_system_message(backend.llama(), backend.path) is True

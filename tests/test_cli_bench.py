@@ -73,7 +73,7 @@ def test_a_sweep_prints_the_table_and_writes_every_file(tmp_path: Path) -> None:
         plot=True,
     )
     assert result.exit_code == 0, result.output
-    assert "| known-answer:fake | all | 8 | 9 | 0.667 [0.354, 0.879] |" in result.stdout, result.stdout
+    assert "| known-answer:fake | all | 8 | 9 | 9 | 0.667 [0.354, 0.879] |" in result.stdout, result.stdout
     assert "54 trials planned, 0 already done, 54 run now, 54 ok" in result.stdout
     assert "bench: 54/54 trials (100%)" in result.stderr and "ETA" in result.stderr
     files = ["trials.jsonl", "summary.csv", "summary.md", "manifest.json"]
@@ -181,11 +181,18 @@ def test_some_errors_exit_1_with_how_to_retry(tmp_path: Path) -> None:
         (["--backend", "fake", "--strategies", "all,rag"], "unknown strategy 'rag'"),
         (["--backend", "fake", "--positions", "top"], "unknown position 'top'"),
         (
-            ["--backend", "fake", "--batch"],
-            "--batch uses the Anthropic Message Batches API; it needs --backend anthropic",
+            ["--backend", "fake", "--sizes", "1", "--batch"],
+            "--batch needs the anthropic backend (an anthropic SDK client); use --backend anthropic",
         ),
         (["--backend", "fake", "--jobs", "0"], "--jobs must be at least 1"),
         (["--backend", "fake", "--tasks", "t9"], "no task 't9'"),
+        (
+            ["--sizes", "1"],
+            "--backend is required (anthropic, local, fake, or a plugin's), unless --router-only",
+        ),
+        (["--backend", "fake", "--router-only"], "--router-only runs no model; drop --backend"),
+        (["--router-only", "--sizes", "13"], "size 13 is larger than the suite's pool: tiny has 12 skills"),
+        (["--backend", "fake", "--sizes", "1", "--threads", "2"], "the fake backend does not take --threads"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
@@ -309,3 +316,33 @@ def test_the_time_left_is_estimated_from_model_calls(monkeypatch: pytest.MonkeyP
         "bench: 45/100 trials (45%), model calls 5/20, ETA 1m30s",
         "bench: 100/100 trials (100%), model calls 20/20, ETA 0m00s",
     ]
+
+
+def test_router_only_reports_recall_tokens_and_time_per_size_without_a_model(tmp_path: Path) -> None:
+    document = tiny_document()
+    document["tasks"].append(
+        {
+            "id": "sum",
+            "prompt": "What is 7 times 8?",
+            "gold": [],
+            "expect": {"check": "contains", "value": "56"},
+        }
+    )
+    out = tmp_path / "out"
+    result = bench(
+        str(write_suite(tmp_path, document)), "--router-only", "--sizes", "1,4,12", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "router.json").read_text(encoding="utf-8"))
+    points = {p["size"]: p for p in report["points"]}
+    assert sorted(points) == [1, 4, 12] and report["router"] == "lexical" and report["k"] == 3
+    assert points[1]["recall"] == 1.0 and points[1]["mean_skills_injected"] == 1.0  # only the gold installed
+    for point in points.values():
+        assert point["tasks"] == 3 and point["no_skill_tasks"] == 1
+        assert 0 <= point["recall"] <= 1 and point["median_route_s"] >= 0 and point["median_build_s"] >= 0
+        assert 1 <= point["mean_skills_injected"] <= 3 and point["mean_injected_tokens"] > 50
+    assert report["suite"]["skills"] == 12 and report["versions"]["skillpack"]
+    table = (out / "router.md").read_text(encoding="utf-8")
+    assert table.startswith("# router lexical (k=3, budget none) on tiny: 12 skills in the pool")
+    assert "| 12 | 3 |" in table and table in result.stdout
+    assert f"wrote in {out}/: router.md, router.json" in result.stdout

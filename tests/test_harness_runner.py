@@ -74,14 +74,19 @@ def test_known_accuracy_curve_and_statistics(tmp_path: Path) -> None:
     assert result.planned == 3 * len(SIZES) * 3 * 5
     assert result.counts == {"ok": result.planned}
     table = cells(tmp_path / "out")
-    expected_all = {1: (9, 9), 2: (9, 9), 4: (9, 9), 8: (6, 9), 12: (3, 9)}
+    # n counts distinct requests: at N = 1 the three positions send one request per task, at N = 2
+    # start and middle coincide (the gold skill first); from N = 4 on every position is its own.
+    expected_all = {1: (3, 3), 2: (6, 6), 4: (9, 9), 8: (6, 9), 12: (3, 9)}
     for size, (passed, n) in expected_all.items():
         row = table[("all", size)]
-        assert (int(row["passed"]), int(row["n"])) == (passed, n), (size, row)
+        assert (int(row["passed"]), int(row["n"]), int(row["trials"])) == (passed, n, 9), (size, row)
         low, high = wilson(passed, n)
         assert (float(row["ci_low"]), float(row["ci_high"])) == (round(low, 4), round(high, 4))
     assert (table[("all", 8)]["ci_low"], table[("all", 8)]["ci_high"]) == ("0.3542", "0.8794")
     for size in SIZES:
+        # none and oracle send the same request at every N and position: 3 observations, 9 trials.
+        assert (table[("none", size)]["n"], table[("none", size)]["trials"]) == ("3", "9")
+        assert table[("oracle", size)]["ci_high"] == "1.0000" and table[("oracle", size)]["n"] == "3"
         assert table[("oracle", size)]["accuracy"] == "1.0000"
         assert table[("none", size)]["accuracy"] == "0.0000"
         assert table[("catalog", size)]["accuracy"] == "0.0000"  # the fake never loads a skill
@@ -274,16 +279,31 @@ def test_context_beyond_the_window_is_recorded_as_does_not_fit(tmp_path: Path) -
     assert all(len(r.system) < 4000 for r in backend.history)  # never sent
 
 
-def test_a_backend_without_tools_marks_catalog_unsupported(tmp_path: Path) -> None:
-    class NoTools(FakeBackend):
-        offers_tools = False
+def test_a_backend_without_tools_gets_catalog_through_the_plain_text_protocol(tmp_path: Path) -> None:
+    document = tiny_document()
+    answers = {t["prompt"]: (t["gold"][0], t["expect"]["value"]) for t in document["tasks"]}
 
-    sweep(
-        config(write_suite(tmp_path), strategies=("catalog",), sizes=(4,)),
+    class NoTools(FakeBackend):
+        loads_skills = False
+
+    def responder(request: Request) -> str:
+        assert not request.loadable  # the backend sees plain text only
+        gold, answer = answers[request.task]
+        if f'<skill name="{gold}">' in request.system:
+            return answer
+        return f"LOAD: {gold}" if f"- {gold}: " in request.system else UNKNOWN
+
+    backend = NoTools(responder=responder)
+    result = sweep(
+        config(write_suite(tmp_path, document), strategies=("catalog",), sizes=(4,), positions=("end",)),
         tmp_path / "out",
-        backend=NoTools(),
+        backend=backend,
     )
-    assert cells(tmp_path / "out")[("catalog", 4)]["status"] == "unsupported"
+    assert cells(tmp_path / "out")[("catalog", 4)]["accuracy"] == "1.0000"
+    assert all(r["skills_loaded"] == r["gold"] and r["recall"] == 1.0 for r in result.all_records)
+    assert len(backend.history) == 2 * 3  # the catalog turn, then the turn with the skill loaded
+    catalog_tokens = {r["injected_tokens"] for r in result.all_records}
+    assert min(catalog_tokens) > 4 * 15  # the plain-text catalog is counted as injected text
 
 
 def test_an_out_folder_is_bound_to_one_setup(tmp_path: Path) -> None:
@@ -321,3 +341,58 @@ def test_parallel_jobs_give_the_same_results(tmp_path: Path) -> None:
 
 def test_the_fake_never_answers_when_nothing_is_in_context(tmp_path: Path) -> None:
     assert within_first(LIMIT)(Request(system="", task=tiny_document()["tasks"][0]["prompt"])) == UNKNOWN
+
+
+def test_a_task_without_gold_skills_is_summarised_apart_with_what_each_strategy_injects(
+    tmp_path: Path,
+) -> None:
+    document = tiny_document()
+    document["tasks"].append(
+        {
+            "id": "sum",
+            "prompt": "What is 7 times 8?",
+            "gold": [],
+            "expect": {"check": "contains", "value": "56"},
+        }
+    )
+    backend = FakeBackend(responder=lambda request: "56" if "7 times 8" in request.task else UNKNOWN)
+    result = sweep(
+        config(write_suite(tmp_path, document), strategies=("none", "oracle", "all"), sizes=(1, 4)),
+        tmp_path / "out",
+        backend=backend,
+    )
+    lines = [r for r in result.all_records if r["task"] == "sum"]
+    assert lines and all(r["recall"] is None and r["gold"] == [] and r["passed"] for r in lines)
+    assert {r["injected_tokens"] for r in lines if r["strategy"] != "all"} == {0}
+    # Positions do not matter without a gold skill: one request per strategy and N.
+    assert len({r["request_key"] for r in lines if r["strategy"] == "all" and r["size"] == 4}) == 1
+    assert result.report is not None
+    no_skill = {(c.strategy, c.size): c for c in result.report.cells if c.scope == "no-skill"}
+    assert (no_skill[("all", 4)].n, no_skill[("all", 4)].trials) == (1, 3)
+    assert no_skill[("all", 4)].mean_skills_injected == 4 and no_skill[("none", 4)].mean_injected_tokens == 0
+    assert (no_skill[("all", 4)].mean_injected_tokens or 0) > 300
+    gold = {(c.strategy, c.size): c for c in result.report.cells if c.scope == "gold"}
+    assert gold[("none", 1)].n == 3  # the no-skill task is not mixed into the curve
+    text = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    assert (
+        "Tasks that need no skill" in text
+        and "| fake:fake | all | 4 | 3 | 1 | 1.000 [0.207, 1.000] | 4.0 |" in text
+    )
+
+
+def test_identical_requests_are_one_observation_even_across_runs(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path)
+    backend = FakeBackend(responder=within_first(LIMIT))
+    sweep(config(suite, strategies=("none",), sizes=(1, 2), repeats=2), tmp_path / "out", backend=backend)
+    table = cells(tmp_path / "out")
+    # 3 tasks x 3 positions x 2 repeats = 18 trials, but only 3 distinct requests were ever made.
+    assert (table[("none", 2)]["trials"], table[("none", 2)]["n"]) == ("18", "3")
+    assert len(backend.history) == 3
+
+
+def test_threads_reach_the_backend_and_a_backend_without_them_is_told(tmp_path: Path) -> None:
+    from skillpack.harness.runner import open_backend
+
+    with pytest.raises(UsageError, match=r"the fake backend does not take --threads"):
+        open_backend(config(write_suite(tmp_path), threads=2))
+    assert "threads" not in config(write_suite(tmp_path), threads=2).setup("x")

@@ -14,19 +14,20 @@ from harness_support import tiny_document, write_suite
 
 from skillpack.errors import UsageError
 from skillpack.harness import BUNDLED_SUITE, load_suite
+from skillpack.harness.suite import BUNDLED_SUITES, suite_path
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location("make_suite", REPO / "benchmarks" / "make_suite.py")
+def _generator(name: str = "make_suite") -> Any:
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.modules["make_suite"] = module  # dataclasses look their module up while the class is built
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
     try:
         spec.loader.exec_module(module)
     finally:
-        del sys.modules["make_suite"]
+        del sys.modules[name]
     return module
 
 
@@ -111,8 +112,8 @@ def _broken(tmp_path: Path, change: Any) -> Path:
             r"suite.json: \$.tasks\[0\].expect: 'value' is a required",
         ),
         (
-            lambda d: d["tasks"][2].update(gold=[]),
-            r"suite.json: \$.tasks\[2\].gold: \[\] should be non-empty",
+            lambda d: d["tasks"][2].update(gold=["a", "a"]),
+            r"suite.json: \$.tasks\[2\].gold: \['a', 'a'\] has non-unique elements",
         ),
         (lambda d: d["skills"][3].update(name="Bad Name"), r"\$.skills\[3\].name: 'Bad Name' does not match"),
         (lambda d: d.update(tasks=[]), r"\$.tasks: \[\] should be non-empty"),
@@ -207,3 +208,108 @@ def test_suite_json_is_canonical(tmp_path: Path) -> None:
     document = json.loads(BUNDLED_SUITE.read_text(encoding="utf-8"))
     assert document["generator"]["script"] == "benchmarks/make_suite.py"
     assert [s["name"] for s in document["skills"]] == sorted(s["name"] for s in document["skills"])
+
+
+# -- office-facts: one value per skill ----------------------------------------------------------------
+
+FACTS = BUNDLED_SUITES["office-facts"]
+CONTROL = BUNDLED_SUITES["office-facts-random"]
+
+
+def test_office_facts_has_look_alikes_and_the_same_office_in_every_family() -> None:
+    suite = load_suite(FACTS)
+    gold_tasks = [t for t in suite.tasks if t.gold]
+    assert len(gold_tasks) >= 48 and len(suite.skills) >= 256 + 48
+    families = Counter(suite.families.values())
+    assert len(families) == 12 and min(families.values()) == 32
+    for task in gold_tasks:
+        (gold,) = task.gold
+        office = gold[: -len(suite.families[gold]) - 1]
+        same_office = [s for s in suite.skills if s.name.startswith(office + "-") and s.name != gold]
+        # Eleven other facts of the same office, each naming it: what trips a lexical router.
+        assert len(same_office) == 11 and all(
+            office.split("-")[0].title() in s.description for s in same_office
+        )
+        # The answer is in the gold skill only, and the prompt never contains it.
+        value = task.expect["value"]
+        holders = [s.name for s in suite.skills if value in s.instructions()]
+        assert holders == [gold] and value not in task.prompt
+
+
+def test_office_facts_tasks_without_a_gold_skill_are_checkable() -> None:
+    from skillpack.harness.checks import contains
+
+    suite = load_suite(FACTS)
+    no_skill = [t for t in suite.tasks if not t.gold]
+    assert len(no_skill) == 12 and suite.tasks[-12:] == tuple(no_skill)  # --limit 48: gold tasks only
+    for task in no_skill:
+        assert contains(f"The answer is {task.expect['value']}.", task.expect)
+        assert not contains("I do not know.", task.expect)
+
+
+def test_office_facts_control_has_the_same_skills_and_tasks_without_families() -> None:
+    facts, control = load_suite(FACTS), load_suite(CONTROL)
+    assert control.name == "office-facts-random" and control.families == {}
+    assert [s.name for s in control.skills] == [s.name for s in facts.skills]
+    assert [(t.prompt, t.expect) for t in control.tasks] == [(t.prompt, t.expect) for t in facts.tasks]
+
+
+def test_facts_generator_is_deterministic_and_the_committed_files_are_current(tmp_path: Path) -> None:
+    generator = _generator("make_facts_suite")
+    assert generator.render(generator.build(7)) == generator.render(generator.build(7))
+    assert generator.render(generator.build(7)) != generator.render(generator.build(8))
+    assert FACTS.read_text(encoding="utf-8") == generator.render(generator.build())
+    assert CONTROL.read_text(encoding="utf-8") == generator.render(generator.build(families=False))
+    assert generator.main(["--check"]) == 0 and generator.main(["--check", "--no-families"]) == 0
+    stale = tmp_path / "stale.json"
+    stale.write_text("{}", encoding="utf-8")
+    assert generator.main(["--check", "--out", str(stale)]) == 1
+
+
+def test_facts_generator_grows_the_pool() -> None:
+    generator = _generator("make_facts_suite")
+    grown = generator.build(entities=100)
+    names = [s["name"] for s in grown["skills"]]
+    assert len(names) == len(set(names)) == 1200
+    values = [s["instructions"].split(" is ", 1)[1].split(".\n", 1)[0] for s in grown["skills"]]
+    assert len(set(values)) == len(values)  # every value unique, so a wrong answer names its source
+
+
+def test_a_bundled_suite_is_found_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert suite_path(None) == BUNDLED_SUITE
+    assert suite_path("office-facts") == FACTS
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "office-facts").write_text("{}", encoding="utf-8")
+    assert suite_path("office-facts") == Path("office-facts")  # a file of that name wins
+    assert suite_path("mine.json") == Path("mine.json")
+
+
+def test_wrong_answers_are_traced_to_the_skill_whose_value_they_hold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    errors = _generator("facts_errors")
+    document = json.loads(FACTS.read_text(encoding="utf-8"))
+    task = document["tasks"][0]  # door-code-1
+    gold = task["gold"][0]
+    office = gold[: -len("-door-code")]
+    values = {
+        s["name"]: s["instructions"].split(" office is ", 1)[1].split(".\n", 1)[0] for s in document["skills"]
+    }
+    look_alike = next(n for n in values if n.endswith("-door-code") and n != gold)
+    same_office = next(n for n in values if n.startswith(office + "-") and n != gold)
+
+    def trial(size: int, output: str, key: str) -> str:
+        line = {"strategy": "all", "size": size, "status": "ok", "passed": False, "gold": [gold]}
+        return json.dumps({**line, "output": output, "request_key": key})
+
+    lines = [
+        trial(4, f"It is {values[look_alike]}.", "a"),
+        trial(4, f"It is {values[look_alike]}.", "a"),  # the same request: one observation
+        trial(8, f"It is {values[same_office]}.", "b"),
+        trial(8, "I do not know.", "c"),
+    ]
+    (tmp_path / "trials.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert errors.main([str(tmp_path)]) == 0
+    table = capsys.readouterr().out
+    assert "| all | 4 | 1 | 1 | 0 | 0 | 0 |" in table
+    assert "| all | 8 | 2 | 0 | 1 | 0 | 1 |" in table

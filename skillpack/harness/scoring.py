@@ -1,9 +1,20 @@
-"""Statistics over trials: accuracy with a Wilson 95% interval, per model x strategy x N."""
+"""Statistics over trials: accuracy with a Wilson 95% interval, per model x strategy x N.
+
+An interval counts independent observations, not trials. Trials that send the same request (the same
+``request_key``: ``none`` and ``oracle`` at every N and position, every strategy at N = 1, a task with
+no gold skill at every position) get the same answer from a deterministic model and from the reply
+cache, so they are one observation: a cell's ``n`` is the number of distinct requests that ran, and
+``trials`` how many trials those requests answered. Trials written before requests were keyed count
+one observation each.
+
+Tasks without a gold skill (``scope = "no-skill"``) are summarised apart from those with one
+(``"gold"``): they measure what a strategy injects when nothing is needed, not context rot.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +45,7 @@ class Cell:
     size: int
     n: int
     passed: int
+    trials: int
     errors: int
     does_not_fit: int
     unsupported: int
@@ -44,6 +56,11 @@ class Cell:
     mean_latency_s: float | None
     cost_usd: float | None
     mean_recall: float | None
+    mean_skills_injected: float | None = None
+    mean_injected_tokens: float | None = None
+    scope: str = "gold"
+    #: The gold position, when cells are split by it (``summarize(..., by_position=True)``); else "".
+    position: str = ""
 
     @property
     def status(self) -> str:
@@ -56,10 +73,12 @@ class Cell:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "scope": self.scope,
             "backend": self.backend,
             "model": self.model,
             "strategy": self.strategy,
             "size": self.size,
+            "trials": self.trials,
             "n": self.n,
             "passed": self.passed,
             "accuracy": self.accuracy,
@@ -72,52 +91,105 @@ class Cell:
             "mean_latency_s": self.mean_latency_s,
             "cost_usd": self.cost_usd,
             "mean_recall": self.mean_recall,
+            "mean_skills_injected": self.mean_skills_injected,
+            "mean_injected_tokens": self.mean_injected_tokens,
             "status": self.status,
         }
 
 
-def _mean(values: list[float]) -> float | None:
+def mean(values: Sequence[float]) -> float | None:
+    """Return the mean of ``values``, None when there are none."""
     return sum(values) / len(values) if values else None
 
 
-def summarize(records: Iterable[dict[str, Any]], strategies: tuple[str, ...] = ()) -> list[Cell]:
-    """Group trial records into cells, ordered by backend, model, strategy (given order) and N.
+def observations(trials: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return one trial per distinct request (``request_key``); unkeyed trials are kept one by one."""
+    seen: dict[str, dict[str, Any]] = {}
+    unkeyed: list[dict[str, Any]] = []
+    for trial in trials:
+        key = trial.get("request_key")
+        if isinstance(key, str):
+            seen.setdefault(key, trial)
+        else:
+            unkeyed.append(trial)
+    return [*seen.values(), *unkeyed]
 
-    Accuracy is over the trials that ran (status ``ok``); errors and trials whose context did not fit
-    the model's window are counted apart, never as wrong answers.
+
+def scope(record: dict[str, Any]) -> str:
+    """Return ``"gold"`` for a task with gold skills, ``"no-skill"`` for one that needs none."""
+    return "gold" if record.get("gold", [None]) else "no-skill"
+
+
+def summarize(
+    records: Iterable[dict[str, Any]], strategies: tuple[str, ...] = (), *, by_position: bool = False
+) -> list[Cell]:
+    """Group trial records into cells, ordered by scope, backend, model, strategy (given order) and N.
+
+    Accuracy is over the distinct requests that ran (status ``ok``; see the module docstring); errors
+    and trials whose context did not fit the model's window are counted apart, never as wrong answers.
+    ``by_position`` splits every cell by the gold skills' position.
     """
-    groups: dict[tuple[str, str, str, int], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, str, str, str, int, str], list[dict[str, Any]]] = {}
     for record in records:
-        key = (record["backend"], record["model"], record["strategy"], int(record["size"]))
+        position = str(record.get("position", "")) if by_position else ""
+        key = (
+            scope(record),
+            record["backend"],
+            record["model"],
+            record["strategy"],
+            int(record["size"]),
+            position,
+        )
         groups.setdefault(key, []).append(record)
     order = {name: index for index, name in enumerate(strategies)}
+    places = {name: index for index, name in enumerate(("start", "middle", "end"))}
     cells = []
-    for key in sorted(groups, key=lambda k: (k[0], k[1], order.get(k[2], len(order)), k[2], k[3])):
+    for key in sorted(
+        groups,
+        key=lambda k: (
+            k[0] != "gold",
+            k[1],
+            k[2],
+            order.get(k[3], len(order)),
+            k[3],
+            k[4],
+            places.get(k[5], 3),
+        ),
+    ):
         trials = groups[key]
-        ran = [t for t in trials if t["status"] == "ok"]
+        ran_trials = [t for t in trials if t["status"] == "ok"]
+        ran = observations(ran_trials)
         passed = sum(bool(t["passed"]) for t in ran)
         low, high = wilson(passed, len(ran)) if ran else (None, None)
         sized = [float(t["context_tokens"]) for t in trials if t["status"] in ("ok", "does_not_fit")]
-        costs = [float(t["cost_usd"]) for t in ran if t.get("cost_usd") is not None]
+        costs = [float(t["cost_usd"]) for t in ran_trials if t.get("cost_usd") is not None]
         recalls = [float(t["recall"]) for t in ran if t.get("recall") is not None]
+        injected = [t for t in trials if t["status"] in ("ok", "does_not_fit")]
         cells.append(
             Cell(
-                backend=key[0],
-                model=key[1],
-                strategy=key[2],
-                size=key[3],
+                scope=key[0],
+                backend=key[1],
+                model=key[2],
+                strategy=key[3],
+                size=key[4],
+                position=key[5],
                 n=len(ran),
                 passed=passed,
+                trials=len(ran_trials),
                 errors=sum(t["status"] == "error" for t in trials),
                 does_not_fit=sum(t["status"] == "does_not_fit" for t in trials),
                 unsupported=sum(t["status"] == "unsupported" for t in trials),
                 accuracy=passed / len(ran) if ran else None,
                 ci_low=low,
                 ci_high=high,
-                mean_context_tokens=_mean(sized),
-                mean_latency_s=_mean([float(t["latency_s"]) for t in ran if t.get("latency_s") is not None]),
+                mean_context_tokens=mean(sized),
+                mean_latency_s=mean([float(t["latency_s"]) for t in ran if t.get("latency_s") is not None]),
                 cost_usd=sum(costs) if costs else None,
-                mean_recall=_mean(recalls),
+                mean_recall=mean(recalls),
+                mean_skills_injected=mean([float(len(t.get("skills_injected") or ())) for t in injected]),
+                mean_injected_tokens=mean(
+                    [float(t["injected_tokens"]) for t in injected if t.get("injected_tokens") is not None]
+                ),
             )
         )
     return cells
