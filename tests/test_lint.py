@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import MakeSkill
 
-from skillpack.lint import CLIENT_BUDGETS, catalog_entry, keyword_stuffing, lint, skill_problems
+from skillpack.authoring.lint import CLIENT_BUDGETS, catalog_entry, keyword_stuffing, lint, skill_problems
 from skillpack.registry import SkillPack
 from skillpack.routing.base import Match, Ranking
 from skillpack.routing.lexical import LexicalRouter

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from skillpack import SkillPack, UsageError
+from skillpack.authoring.triggers import without_example
 from skillpack.routing import lexical
 from skillpack.routing.base import Router
 from skillpack.routing.lexical import (
@@ -19,7 +20,6 @@ from skillpack.routing.lexical import (
     clear_term_cache,
 )
 from skillpack.skill import Skill
-from skillpack.triggers import without_example
 from tests.conftest import MakeSkill, within
 
 

@@ -2,7 +2,7 @@
 
 Every install runs in three steps, so that a failure at any point leaves the previous state intact:
 
-1. *fetch and check* — copy or unpack the source into a temporary folder (``skillpack.sources``; git
+1. *fetch and check* — copy or unpack the source into a temporary folder (``skillpack.authoring.sources``; git
    sources are cloned under a timeout, with prompts and the ``ext::`` transport disabled), load each
    skill strictly, and check ``requires`` against everything installed; nothing in the destination is
    touched yet;
@@ -34,14 +34,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from skillpack.archive import load_strictly, skill_files, tree_checksum
+from skillpack.authoring.archive import load_strictly, skill_files, tree_checksum
+from skillpack.authoring.lockfile import LOCK_NAME, Lock, LockEntry, read_lock, write_lock
+from skillpack.authoring.sources import DEFAULT_GIT_TIMEOUT, Source, fetch, parse_source
 from skillpack.errors import ManifestError, SkillpackError, UsageError
-from skillpack.lockfile import LOCK_NAME, Lock, LockEntry, read_lock, write_lock
 from skillpack.manifest import read_manifest
 from skillpack.paths import escapes_through_symlink, relative_path_problem, resolve_inside
 from skillpack.registry import SkillPack, SkillRoot, is_skill_folder, search_path, user_home
 from skillpack.skill import Skill
-from skillpack.sources import DEFAULT_GIT_TIMEOUT, Source, fetch, parse_source
 from skillpack.validation import is_skill_name
 
 #: The file lock that serialises installs, restores and uninstalls into one skills folder.

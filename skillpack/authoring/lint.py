@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from skillpack.authoring.triggers import holdout_router, without_example
 from skillpack.errors import SkillContentError
 from skillpack.problems import Problem
 from skillpack.registry import SkillPack
 from skillpack.skill import Skill
 from skillpack.tokens import count_tokens
-from skillpack.triggers import holdout_router, without_example
 
 #: The Agent Skills guidance for SKILL.md bodies (agentskills.io): keep them under these.
 MAX_INSTRUCTION_LINES = 500
