@@ -275,3 +275,19 @@ def test_deriving_never_changes_the_kept_build(library: Path, make_skill: MakeSk
     build_index(without_example(pack, commits, 0).skills, LexicalSettings())
     assert {averages: _postings(reference.variants[averages].index) for averages in before} == before
     assert {averages: dict(reference.variants[averages].df) for averages in dfs} == dfs
+
+
+def test_builds_from_several_threads_each_match_a_cold_build(library: Path, make_skill: MakeSkill) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    make_skill(
+        library, "sql-style", description="Formats SQL queries.", examples=["format it", "indent", "join"]
+    )
+    pack = SkillPack.from_paths([library])
+    sql = pack.get("sql-style")
+    libraries = [pack, *(without_example(pack, sql, i) for i in range(3))] * 3
+    clear_term_cache()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        built = list(pool.map(lambda lib: build_index(lib.skills, LexicalSettings()), libraries))
+    for lib, index in zip(libraries, built, strict=True):
+        assert _postings(index) == _postings(build_plain(lib.skills, LexicalSettings()))
