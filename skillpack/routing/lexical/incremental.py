@@ -322,6 +322,7 @@ def _derive(
             idfs[term] = idf_of(n, df[term])
         else:
             idfs.pop(term, None)
+    k1 = settings.k1
     positive = dict(base.postings)
     positive_terms = {term for i in changed for term in (*base_pseudo[i].keys(), *pseudo[i].keys())}
     for term in positive_terms:
@@ -330,16 +331,14 @@ def _derive(
             if not docs:
                 positive.pop(term, None)
                 continue
-            positive[term] = (
-                docs,
-                array("d", (impact(idfs[term], pseudo[d][term], settings.k1) for d in docs)),
-            )
+            term_idf = idfs[term]
+            positive[term] = (docs, array("d", (impact(term_idf, pseudo[d][term], k1) for d in docs)))
             continue
         docs, impacts = positive[term]
         new_docs, new_impacts = array("i", docs), array("d", impacts)
         for i in changed:
             if term in pseudo[i]:
-                new_impacts[new_docs.index(i)] = impact(idfs[term], pseudo[i][term], settings.k1)
+                new_impacts[new_docs.index(i)] = impact(idfs[term], pseudo[i][term], k1)
         positive[term] = (new_docs, new_impacts)
     negative = dict(base.negative)
     if settings.negative_weight:

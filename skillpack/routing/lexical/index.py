@@ -250,6 +250,7 @@ def postings(
     settings: LexicalSettings,
 ) -> tuple[Postings, Postings]:
     """Return the BM25 postings of ``pseudo`` frequencies, and the postings that count against a skill."""
+    k1 = settings.k1
     positive: Postings = {}
     for number, tf in enumerate(pseudo):
         for term, weight in tf.items():
@@ -257,7 +258,7 @@ def postings(
             if entry is None:
                 entry = positive[term] = (array("i"), array("d"))
             entry[0].append(number)
-            entry[1].append(impact(idfs[term], weight, settings.k1))
+            entry[1].append(impact(idfs[term], weight, k1))
     negative: Postings = {}
     if settings.negative_weight:
         n = len(pseudo)
