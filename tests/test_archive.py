@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import MakeSkill
 
-from skillpack.archive import (
+from skillpack.authoring.archive import (
     CHECKSUMS_NAME,
     MAX_FILES,
     MAX_TOTAL_BYTES,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from skillpack import Skill, UnknownComponentError
-from skillpack.context import check_format, render, render_catalog, wrapper_tokens
+from skillpack.context import catalog_entry, check_format, render, render_catalog, wrapper_tokens
 from skillpack.tokens import count_tokens
 
 
@@ -67,3 +67,18 @@ def test_empty_selection_renders_nothing_and_wrappers_have_known_cost(skills: li
 def test_unknown_format_lists_the_known_ones() -> None:
     with pytest.raises(UnknownComponentError, match="choose one of: catalog, json, markdown, xml"):
         check_format("html")
+
+
+def test_every_catalog_form_lists_the_same_skill_its_own_way(skills: list[Skill]) -> None:
+    one = skills[0]
+    files = catalog_entry(one, "files")
+    assert files == (
+        "<skill>\n<name>one</name>\n<description>Does &lt;one&gt; &amp; more. Use when testing.</description>\n"
+        f"<location>{one.manifest_path}</location>\n</skill>\n"
+    )
+    # The load_skill tool's listing leaves out where the file is: the model loads by name.
+    assert catalog_entry(one, "tool") == files.replace(f"<location>{one.manifest_path}</location>\n", "")
+    assert catalog_entry(skills[1], "line") == "- two: Second. Use when two."
+    text, left_out = render_catalog(skills, form="tool", intro="Call the tool.\n")
+    assert text.startswith("<available_skills>\nCall the tool.\n<skill>\n") and left_out == []
+    assert render_catalog(skills)[0] == render(skills, "catalog")

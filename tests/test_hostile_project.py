@@ -20,15 +20,15 @@ from click.testing import CliRunner
 from conftest import MakeSkill
 from test_install import _git, needs_git
 
-from skillpack import install as install_module
-from skillpack.archive import tree_checksum
+from skillpack.authoring import install as install_module
+from skillpack.authoring.archive import tree_checksum
+from skillpack.authoring.install import INSTALL_LOCK_NAME, Target, install, restore, uninstall
+from skillpack.authoring.lockfile import read_lock
+from skillpack.authoring.scaffold import create_skill
 from skillpack.cli.main import cli
 from skillpack.errors import ManifestError, SkillContentError, SkillpackError, UsageError
-from skillpack.install import INSTALL_LOCK_NAME, Target, install, restore, uninstall
-from skillpack.lockfile import read_lock
 from skillpack.manifest import read_manifest
 from skillpack.registry import SkillPack
-from skillpack.scaffold import create_skill
 from skillpack.skill import Skill
 
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from conftest import MakeSkill
 
-from skillpack import install as install_module
-from skillpack.archive import pack_skill, tree_checksum
+from skillpack.authoring import install as install_module
+from skillpack.authoring.archive import pack_skill, tree_checksum
+from skillpack.authoring.install import INSTALL_LOCK_NAME, Target, install, restore, uninstall
+from skillpack.authoring.lockfile import read_lock
 from skillpack.errors import SkillpackError, UsageError
-from skillpack.install import INSTALL_LOCK_NAME, Target, install, restore, uninstall
-from skillpack.lockfile import read_lock
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="the git program is not installed")
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import MakeSkill
 
-from skillpack.lint import CLIENT_BUDGETS, catalog_entry, keyword_stuffing, lint, skill_problems
+from skillpack.authoring.lint import CLIENT_BUDGETS, keyword_stuffing, lint, skill_problems
+from skillpack.context import catalog_entry
 from skillpack.registry import SkillPack
 from skillpack.routing.base import Match, Ranking
 from skillpack.routing.lexical import LexicalRouter
@@ -170,7 +171,7 @@ def test_catalog_over_client_budgets(tmp_path: Path, make_skill: MakeSkill) -> N
         make_skill(tmp_path, f"skill-{index}", description=long, examples=["x"])
     pack = SkillPack.from_paths([tmp_path], strict=True)
     report = lint(pack, router=TableRouter({}))
-    expected = sum(len(catalog_entry(s)) + 1 for s in pack)
+    expected = sum(len(catalog_entry(s, "line")) + 1 for s in pack)
     assert report.catalog_chars == expected > 8000
     lines = _codes(report, "catalog-budget")
     assert len(lines) == 2

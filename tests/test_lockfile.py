@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from skillpack import lockfile
+from skillpack.authoring import lockfile
+from skillpack.authoring.lockfile import LOCK_NAME, LOCK_VERSION, Lock, LockEntry, read_lock, write_lock
 from skillpack.errors import SkillpackError
-from skillpack.lockfile import LOCK_NAME, LOCK_VERSION, Lock, LockEntry, read_lock, write_lock
 
 SUM = "sha256:" + "a" * 64
 COMMIT = "b" * 40

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from skillpack import SkillPack
+from skillpack.routing import index as routing_index
 from skillpack.routing.index import KEEP_PER_KIND, MAGIC, cache_dir, content_key, load_or_build
 from skillpack.routing.lexical import LexicalRouter
 from skillpack.routing.vectors import VectorIndex
@@ -60,7 +61,8 @@ def test_built_once_then_reused(tmp_path: Path) -> None:
     second = load_or_build("kind", "ab" * 32, directory=tmp_path, **options)  # type: ignore[arg-type]
     assert second.reused and second.value == b"payload-1" and second.notes == ()
     assert len(calls) == 1
-    assert [p.name for p in tmp_path.iterdir()] == [f"kind-{'ab' * 16}.idx"]  # no temporary files left
+    # No temporary files left; the build lock stays, one per router, for the next build.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"kind-{'ab' * 16}.idx", "kind.lock"]
 
 
 @pytest.mark.parametrize(
@@ -75,7 +77,7 @@ def test_built_once_then_reused(tmp_path: Path) -> None:
 def test_a_corrupt_file_is_rebuilt_with_a_warning(tmp_path: Path, damage: object, why: str) -> None:
     _calls, options = build_counter()
     load_or_build("kind", "cd" * 32, directory=tmp_path, **options)  # type: ignore[arg-type]
-    (path,) = tmp_path.iterdir()
+    (path,) = tmp_path.glob("*.idx")
     path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
     again = load_or_build("kind", "cd" * 32, directory=tmp_path, **options)  # type: ignore[arg-type]
     assert not again.reused and again.value == b"payload-2"
@@ -255,3 +257,28 @@ def test_the_vector_index_decoder_refuses_what_encode_cannot_have_written() -> N
         assert what
     with pytest.raises(ValueError, match="state"):
         decode(good.encode(3), state_ok=lambda state: state is None)
+
+
+def test_a_build_lock_held_elsewhere_costs_a_second_build_not_a_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from filelock import FileLock
+
+    monkeypatch.setattr(routing_index, "LOCK_WAIT", 0.0)
+    calls, options = build_counter()
+    with FileLock(tmp_path / "kind.lock"):  # another process is building an index of this router
+        first = load_or_build("kind", "ab" * 32, directory=tmp_path, **options)  # type: ignore[arg-type]
+    assert first.value == b"payload-1" and not first.reused
+    second = load_or_build("kind", "ab" * 32, directory=tmp_path, **options)  # type: ignore[arg-type]
+    assert second.reused and len(calls) == 1  # what it built without the lock was saved all the same
+
+
+def test_a_symlink_in_place_of_the_build_lock_is_not_followed(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "kind.lock").symlink_to(victim)
+    _, options = build_counter()
+    loaded = load_or_build("kind", "ab" * 32, directory=cache, **options)  # type: ignore[arg-type]
+    assert loaded.value == b"payload-1" and victim.read_text() == "keep me"

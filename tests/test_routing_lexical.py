@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from skillpack import SkillPack, UsageError
-from skillpack.routing import lexical
+from skillpack.authoring.triggers import without_example
 from skillpack.routing.base import Router
 from skillpack.routing.lexical import (
     LexicalIndex,
@@ -17,9 +17,10 @@ from skillpack.routing.lexical import (
     LexicalSettings,
     build_index,
     clear_term_cache,
+    incremental,
 )
+from skillpack.routing.lexical.index import build_plain
 from skillpack.skill import Skill
-from skillpack.triggers import without_example
 from tests.conftest import MakeSkill, within
 
 
@@ -204,11 +205,11 @@ def test_held_out_rebuilds_are_derived_and_match_a_cold_build(
     commits, sql = pack.get("conventional-commits"), pack.get("sql-style")
     clear_term_cache()
     full = build_index(pack.skills, LexicalSettings())  # keeps nothing but the skills' keys
-    assert _postings(full) == _postings(lexical._plain_build(pack.skills, LexicalSettings()))
+    assert _postings(full) == _postings(build_plain(pack.skills, LexicalSettings()))
     build_index(without_example(pack, sql, 0).skills, LexicalSettings())  # a near-repeat: kept
     analysed: list[str] = []
     full_builds: list[int] = []
-    original, reference = lexical.skill_fields, lexical._reference
+    original, reference = incremental.skill_fields, incremental._reference
 
     def counting(skill: Skill, **options: Any) -> dict[str, list[str]]:
         analysed.append(skill.name)
@@ -218,8 +219,8 @@ def test_held_out_rebuilds_are_derived_and_match_a_cold_build(
         full_builds.append(1)
         return reference(*args)
 
-    monkeypatch.setattr(lexical, "skill_fields", counting)
-    monkeypatch.setattr(lexical, "_reference", counting_builds)
+    monkeypatch.setattr(incremental, "skill_fields", counting)
+    monkeypatch.setattr(incremental, "_reference", counting_builds)
     for held_out in (
         without_example(pack, sql, 1),
         without_example(pack, sql, 2),
@@ -227,9 +228,9 @@ def test_held_out_rebuilds_are_derived_and_match_a_cold_build(
         without_example(without_example(pack, sql, 2), commits, 0),
     ):
         derived = build_index(held_out.skills, LexicalSettings())
-        monkeypatch.setattr(lexical, "skill_fields", original)
-        assert _postings(derived) == _postings(lexical._plain_build(held_out.skills, LexicalSettings()))
-        monkeypatch.setattr(lexical, "skill_fields", counting)
+        monkeypatch.setattr(incremental, "skill_fields", original)
+        assert _postings(derived) == _postings(build_plain(held_out.skills, LexicalSettings()))
+        monkeypatch.setattr(incremental, "skill_fields", counting)
     assert full_builds == []  # every one derived from the kept build
     assert sorted(set(analysed)) == ["conventional-commits", "sql-style"]  # only the changed skills
 
@@ -241,7 +242,7 @@ def test_unrelated_libraries_keep_nothing(library: Path, make_skill: MakeSkill) 
     build_index(first.skills, LexicalSettings())  # the same library again is no near-repeat
     make_skill(library.parent / "other", "solo", description="Something else entirely.")
     build_index(SkillPack.from_paths([library.parent / "other"]).skills, LexicalSettings())
-    assert lexical._CACHE.references == [] and lexical._CACHE.analysed == {}
+    assert incremental._CACHE.references == [] and incremental._CACHE.analysed == {}
 
 
 def test_settings_and_library_lengths_key_the_kept_builds(library: Path) -> None:
@@ -253,5 +254,40 @@ def test_settings_and_library_lengths_key_the_kept_builds(library: Path) -> None
     for settings in (LexicalSettings(), heavier, LexicalSettings(), heavier):
         for library_skills in (skills, fewer, skills):
             built = build_index(library_skills, settings)
-            assert _postings(built) == _postings(lexical._plain_build(library_skills, settings))
+            assert _postings(built) == _postings(build_plain(library_skills, settings))
     assert _postings(build_index(skills, heavier)) != _postings(build_index(skills, LexicalSettings()))
+
+
+def test_deriving_never_changes_the_kept_build(library: Path, make_skill: MakeSkill) -> None:
+    make_skill(
+        library, "sql-style", description="Formats SQL queries.", examples=["format this query", "indent"]
+    )
+    pack = SkillPack.from_paths([library])
+    sql = pack.get("sql-style")
+    clear_term_cache()
+    build_index(pack.skills, LexicalSettings())
+    build_index(without_example(pack, sql, 0).skills, LexicalSettings())  # a near-repeat: kept
+    (reference,) = incremental._CACHE.references
+    before = {averages: _postings(variant.index) for averages, variant in reference.variants.items()}
+    dfs = {averages: dict(variant.df) for averages, variant in reference.variants.items()}
+    build_index(without_example(pack, sql, 1).skills, LexicalSettings())  # derived from the kept build
+    commits = pack.get("conventional-commits")
+    build_index(without_example(pack, commits, 0).skills, LexicalSettings())
+    assert {averages: _postings(reference.variants[averages].index) for averages in before} == before
+    assert {averages: dict(reference.variants[averages].df) for averages in dfs} == dfs
+
+
+def test_builds_from_several_threads_each_match_a_cold_build(library: Path, make_skill: MakeSkill) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    make_skill(
+        library, "sql-style", description="Formats SQL queries.", examples=["format it", "indent", "join"]
+    )
+    pack = SkillPack.from_paths([library])
+    sql = pack.get("sql-style")
+    libraries = [pack, *(without_example(pack, sql, i) for i in range(3))] * 3
+    clear_term_cache()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        built = list(pool.map(lambda lib: build_index(lib.skills, LexicalSettings()), libraries))
+    for lib, index in zip(libraries, built, strict=True):
+        assert _postings(index) == _postings(build_plain(lib.skills, LexicalSettings()))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from skillpack.authoring.scaffold import create_skill
 from skillpack.errors import SkillpackError, UsageError
-from skillpack.scaffold import create_skill
 from skillpack.skill import Skill
 
 

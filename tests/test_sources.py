@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from conftest import MakeSkill
 
-from skillpack.archive import pack_skill
+from skillpack.authoring.archive import pack_skill
+from skillpack.authoring.sources import MAX_GIT_DETAIL, Source, fetch, git_error, parse_source
 from skillpack.errors import SkillpackError, UsageError
-from skillpack.sources import MAX_GIT_DETAIL, Source, fetch, git_error, parse_source
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="the git program is not installed")
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from conftest import MakeSkill
 
+from skillpack.authoring.triggers import run_trigger_tests
 from skillpack.errors import UsageError
 from skillpack.registry import SkillPack
 from skillpack.routing.base import Match, Ranking
 from skillpack.routing.lexical import LexicalRouter
-from skillpack.triggers import run_trigger_tests
 
 
 class TableRouter:

@@ -8,7 +8,7 @@ import pytest
 from conftest import MakeSkill
 
 from skillpack import SkillPack
-from skillpack.install import requirement_problems
+from skillpack.authoring.requirements import requirement_problems
 from skillpack.manifest import read_manifest
 from skillpack.selection import _with_requirements
 from skillpack.validation import validate_manifest

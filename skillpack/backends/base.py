@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from skillpack.context import escape
+from skillpack.context import catalog_entry as context_catalog_entry
+from skillpack.context import catalog_frame, render_catalog
 
 if TYPE_CHECKING:
     from skillpack.skill import Skill
@@ -153,28 +154,31 @@ def loads_skills(backend: object) -> bool:
     return getattr(backend, "loads_skills", True) is not False
 
 
+#: The line a ``load_skill`` catalog opens with: how the model gets a skill it needs.
+TOOL_CATALOG_INTRO = (
+    "These skills are not loaded. When the task needs one of them, call the"
+    f" {LOAD_TOOL} tool with its name to read its instructions; each skill can be loaded once.\n"
+)
+
+
 def catalog(skills: Sequence[Skill]) -> str:
     """Return the catalog of ``skills`` a model may load on demand: names and descriptions only.
 
     Backends that offer the ``load_skill`` tool put this text in the prompt; "" when nothing is loadable.
     """
-    if not skills:
-        return ""
-    return catalog_head() + "".join(catalog_entry(s) for s in skills) + catalog_tail()
+    return render_catalog(skills, form="tool", intro=TOOL_CATALOG_INTRO)[0]
 
 
 def catalog_head() -> str:
-    return (
-        "<available_skills>\nThese skills are not loaded. When the task needs one of them, call the"
-        f" {LOAD_TOOL} tool with its name to read its instructions; each skill can be loaded once.\n"
-    )
+    """Return the text before the entries of a ``load_skill`` catalog (its cost is counted once)."""
+    return catalog_frame(TOOL_CATALOG_INTRO)[0]
 
 
 def catalog_tail() -> str:
-    return "</available_skills>\n"
+    """Return the text after the entries of a ``load_skill`` catalog."""
+    return catalog_frame(TOOL_CATALOG_INTRO)[1]
 
 
 def catalog_entry(skill: Skill) -> str:
-    """Return one skill's entry in the catalog."""
-    description = escape(" ".join(skill.description.split()))
-    return f"<skill>\n<name>{escape(skill.name)}</name>\n<description>{description}</description>\n</skill>\n"
+    """Return one skill's entry in a ``load_skill`` catalog."""
+    return context_catalog_entry(skill, "tool")

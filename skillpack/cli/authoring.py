@@ -7,11 +7,8 @@ from typing import Any
 
 import click
 
-from skillpack.cli.common import echo, echo_json, format_option, printable, settings
-from skillpack.errors import UsageError
-from skillpack.lint import CLIENT_BUDGETS, lint
-from skillpack.registry import SkillPack
-from skillpack.triggers import (
+from skillpack.authoring.lint import CLIENT_BUDGETS, lint
+from skillpack.authoring.triggers import (
     DEFAULT_COUNTER_K,
     DEFAULT_K,
     Probe,
@@ -20,6 +17,9 @@ from skillpack.triggers import (
     holdout_router,
     run_trigger_tests,
 )
+from skillpack.cli.common import echo, echo_json, format_option, printable, settings
+from skillpack.errors import UsageError
+from skillpack.registry import SkillPack
 
 _PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
@@ -229,7 +229,7 @@ def pack(skill_dir: Path, out_dir: Path) -> None:
     Example:
       skillpack pack ./skills/semver-bump --out dist
     """
-    from skillpack.archive import pack_skill
+    from skillpack.authoring.archive import pack_skill
 
     result = pack_skill(skill_dir, out_dir=out_dir)
     echo(f"wrote {result.path} ({result.files} files, sha256 {result.sha256})")

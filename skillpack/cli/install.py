@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from skillpack.authoring.install import Change, Target, install, restore, uninstall
+from skillpack.authoring.sources import DEFAULT_GIT_TIMEOUT
 from skillpack.cli.common import echo, echo_json, format_option
-from skillpack.install import Change, Target, install, restore, uninstall
-from skillpack.sources import DEFAULT_GIT_TIMEOUT
 
 _USER = click.option(
     "--user", is_flag=True, help="Use the user's skill home ($SKILLPACK_HOME, default ~/.skillpack/skills)."

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from skillpack.authoring.scaffold import create_skill
 from skillpack.cli.common import echo
-from skillpack.scaffold import create_skill
 
 
 @click.command()

@@ -5,7 +5,9 @@ manifest (or to the router's settings) gives a new key, so a stale index is neve
 skillpack's cache folder (``$SKILLPACK_CACHE``, see ``skillpack.cache``) under ``index/``; each holds a magic header and a
 SHA-256 of its payload, so a truncated or corrupt file is detected, reported in the Ranking's notes and
 rebuilt — never a crash. Writes go to a temporary file beside the target, then an atomic rename. Only
-the ``KEEP_PER_KIND`` most recent indexes of each router are kept.
+the ``KEEP_PER_KIND`` most recent indexes of each router are kept. A build holds a file lock per router
+(``KIND.lock``), so processes starting at once on one library build its index once and then read it; a
+lock that cannot be had (a read-only cache, a holder stuck past ``LOCK_WAIT``) only costs a second build.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -30,6 +33,8 @@ MAGIC = b"SKILLPACK-INDEX\x01"
 KEEP_PER_KIND = 16
 #: The largest index file read; a larger one is treated as damaged and rebuilt.
 MAX_INDEX_BYTES = 256 * 1024 * 1024
+#: How long a build waits, in seconds, for another process building an index of the same router.
+LOCK_WAIT = 120.0
 T = TypeVar("T")
 
 
@@ -72,25 +77,27 @@ def load_or_build(
     ``rebuild`` ignores a persisted copy (and overwrites it); ``persist=False`` neither reads nor writes disk.
     """
     start = time.perf_counter()
+    problem = ""
     if not persist:
         return Loaded(build(), reused=False, seconds=time.perf_counter() - start)
     path = (directory or cache_dir()) / f"{kind}-{key[:32]}.idx"
     notes: list[str] = []
     if not rebuild:
-        payload, problem = _read(path)
-        if payload is not None:
-            try:
-                value = decode(payload)
-            except Exception as exc:  # a payload that passed its checksum but not decoding: wrong format
-                problem = f"cannot be decoded ({type(exc).__name__}: {str(exc)[:200]})"
-            else:
-                return Loaded(value, reused=True, seconds=time.perf_counter() - start)
+        found, problem = _load(path, decode)
+        if found is not None:
+            return Loaded(found, reused=True, seconds=time.perf_counter() - start)
         if problem:
             notes.append(f"the persisted {kind} index {path} {problem}; rebuilt it")
-    value = build()
-    saved = _write(path, encode(value))
-    if not saved:
-        _prune(path.parent, kind, keep=path)
+    with _build_lock(path.parent / f"{kind}.lock"):
+        if not rebuild and not problem:
+            # Another process may have built it while this one waited for the lock.
+            found, _ = _load(path, decode)
+            if found is not None:
+                return Loaded(found, reused=True, seconds=time.perf_counter() - start)
+        value = build()
+        saved = _write(path, encode(value))
+        if not saved:
+            _prune(path.parent, kind, keep=path)
     if not notes and not rebuild and not saved:
         notes.append(f"no persisted {kind} index for these skills yet; built it and saved it to {path}")
     if saved:
@@ -122,6 +129,43 @@ def is_finite_number(value: object) -> bool:
     if type(value) is float:
         return math.isfinite(value)
     return type(value) is int and -(2**53) <= value <= 2**53
+
+
+def _load(path: Path, decode: Callable[[bytes], T]) -> tuple[T | None, str]:
+    """Return (index, "") for an intact, decodable file, (None, "") when there is none, else (None, why)."""
+    payload, problem = _read(path)
+    if payload is None:
+        return None, problem
+    try:
+        return decode(payload), ""
+    except Exception as exc:  # a payload that passed its checksum but not decoding: wrong format
+        return None, f"cannot be decoded ({type(exc).__name__}: {str(exc)[:200]})"
+
+
+@contextmanager
+def _build_lock(path: Path) -> Iterator[None]:
+    """Hold the file lock at ``path`` while building, or go on without it when it cannot be had.
+
+    The lock only saves work: the index file is written atomically either way. So a cache folder that
+    cannot be written, a symbolic link in the lock's place (which the lock would open and truncate) or
+    a holder stuck past ``LOCK_WAIT`` seconds mean building without it, never an error or a hang.
+    """
+    from filelock import FileLock, Timeout
+
+    held = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.is_symlink():
+            lock = FileLock(path, timeout=LOCK_WAIT)
+            lock.acquire()
+            held = lock
+    except (OSError, Timeout):
+        pass
+    try:
+        yield
+    finally:
+        if held is not None:
+            held.release()
 
 
 def _read(path: Path) -> tuple[bytes | None, str]:

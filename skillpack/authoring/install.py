@@ -2,7 +2,7 @@
 
 Every install runs in three steps, so that a failure at any point leaves the previous state intact:
 
-1. *fetch and check* — copy or unpack the source into a temporary folder (``skillpack.sources``; git
+1. *fetch and check* — copy or unpack the source into a temporary folder (``skillpack.authoring.sources``; git
    sources are cloned under a timeout, with prompts and the ``ext::`` transport disabled), load each
    skill strictly, and check ``requires`` against everything installed; nothing in the destination is
    touched yet;
@@ -34,14 +34,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from skillpack.archive import load_strictly, skill_files, tree_checksum
+from skillpack.authoring.archive import load_strictly, skill_files, tree_checksum
+from skillpack.authoring.lockfile import LOCK_NAME, Lock, LockEntry, read_lock, write_lock
+from skillpack.authoring.requirements import dependants, unmet_requirements
+from skillpack.authoring.sources import DEFAULT_GIT_TIMEOUT, Source, fetch, parse_source
 from skillpack.errors import ManifestError, SkillpackError, UsageError
-from skillpack.lockfile import LOCK_NAME, Lock, LockEntry, read_lock, write_lock
 from skillpack.manifest import read_manifest
 from skillpack.paths import escapes_through_symlink, relative_path_problem, resolve_inside
 from skillpack.registry import SkillPack, SkillRoot, is_skill_folder, search_path, user_home
 from skillpack.skill import Skill
-from skillpack.sources import DEFAULT_GIT_TIMEOUT, Source, fetch, parse_source
 from skillpack.validation import is_skill_name
 
 #: The file lock that serialises installs, restores and uninstalls into one skills folder.
@@ -209,51 +210,8 @@ def _universe(target: Target, staged: Sequence[Skill], removed: Sequence[str] = 
     return visible
 
 
-def requirement_problems(skills: Sequence[Skill], visible: dict[str, Skill]) -> list[str]:
-    """Return one line per unmet ``requires`` of ``skills``, judged against ``visible`` skills."""
-    from skillpack.versions import in_range, parse_range, parse_version
-
-    problems: list[str] = []
-    for skill in skills:
-        for requirement in skill.requires:
-            found = visible.get(requirement.name)
-            if found is None:
-                problems.append(
-                    f"{skill.name} requires {requirement}, which is not installed — install it first, or both"
-                    " together from one folder"
-                )
-                continue
-            if not requirement.specifier:
-                continue
-            wanted = parse_range(requirement.specifier)
-            if wanted is None:
-                problems.append(f"{skill.name} requires {requirement}: not a valid version range (PEP 440)")
-                continue
-            version = parse_version(found.version)
-            if version is None:
-                problems.append(
-                    f"{skill.name} requires {requirement}, but {found.name} declares version"
-                    f" {found.version or '(none)'!s}, which cannot be compared"
-                )
-                continue
-            if not in_range(version, wanted):
-                problems.append(
-                    f"{skill.name} requires {requirement}, but {found.name} {found.version} is what would be"
-                    f" installed ({found.folder})"
-                )
-    return problems
-
-
 def _check_requirements(staged: Sequence[Skill], target: Target) -> None:
-    visible = _universe(target, staged)
-    names = {skill.name for skill in staged}
-    # The new skills' own needs, and the needs of installed skills that depend on what is replaced.
-    dependants = [
-        skill
-        for skill in visible.values()
-        if skill.name not in names and any(r.name in names for r in skill.requires)
-    ]
-    problems = requirement_problems([*staged, *dependants], visible)
+    problems = unmet_requirements(staged, _universe(target, staged))
     if problems:
         raise SkillpackError("conflicting requirements; nothing was installed: " + "; ".join(problems))
 
@@ -547,10 +505,10 @@ def uninstall(name: str, *, target: Target) -> Change:
             )
         destination = _destination(target, name, lock)
         visible = _universe(target, [], removed=[name])
-        dependants = sorted(s.name for s in visible.values() if any(r.name == name for r in s.requires))
-        if dependants:
+        needing = sorted(skill.name for skill in dependants(visible, {name}))
+        if needing:
             raise SkillpackError(
-                f"{', '.join(dependants)} {'requires' if len(dependants) == 1 else 'require'} {name} —"
+                f"{', '.join(needing)} {'requires' if len(needing) == 1 else 'require'} {name} —"
                 " uninstall them first; nothing was removed"
             )
         present = os.path.lexists(destination)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from skillpack.archive import ARCHIVE_SUFFIX, unpack_archive
+from skillpack.authoring.archive import ARCHIVE_SUFFIX, unpack_archive
 from skillpack.errors import SkillpackError, UsageError
 from skillpack.paths import relative_path_problem, resolve_inside
 

@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from skillpack.authoring.triggers import holdout_router, without_example
+from skillpack.context import catalog_entry
 from skillpack.errors import SkillContentError
 from skillpack.problems import Problem
 from skillpack.registry import SkillPack
 from skillpack.skill import Skill
 from skillpack.tokens import count_tokens
-from skillpack.triggers import holdout_router, without_example
 
 #: The Agent Skills guidance for SKILL.md bodies (agentskills.io): keep them under these.
 MAX_INSTRUCTION_LINES = 500
@@ -110,12 +111,6 @@ def display(skill: Skill) -> str:
     return f"{skill.folder.name}/{skill.manifest_path.name}"
 
 
-def catalog_entry(skill: Skill) -> str:
-    """Return the line a client lists for ``skill``: its name, description and (when given) when_to_use."""
-    parts = [skill.description, skill.when_to_use]
-    return f"- {skill.name}: " + " ".join(" ".join(p.split()) for p in parts if p)
-
-
 def lint(
     linted: SkillPack,
     *,
@@ -147,7 +142,7 @@ def lint(
         problems.extend(_confusion_problem(c, linted, library) for c in confusions)
     else:
         notes.append("one skill only: confusable pairs need a library of two or more")
-    catalog = [catalog_entry(skill) for skill in linted]
+    catalog = [catalog_entry(skill, "line") for skill in linted]
     catalog_chars = sum(len(line) + 1 for line in catalog)
     problems.extend(catalog_problems(linted.skills, catalog_chars))
     return LintReport(
@@ -323,7 +318,7 @@ def catalog_problems(skills: Sequence[Skill], catalog_chars: int) -> list[Proble
         if budget.entry_chars is None:
             continue
         for skill in skills:
-            size = len(catalog_entry(skill))
+            size = len(catalog_entry(skill, "line"))
             if size > budget.entry_chars:
                 found.append(
                     Problem(
