@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -127,13 +128,36 @@ def test_dry_run_prints_the_context_only(invoke: Callable[..., Result]) -> None:
     assert result.stderr == ""
 
 
-def test_without_key_or_local_model_the_default_is_a_dry_run_said_in_one_line(
+def test_without_key_or_local_model_the_context_is_framed_for_a_newcomer_on_stderr(
     invoke: Callable[..., Result], no_backend: None
 ) -> None:
     result = invoke("run", TASK)
     assert result.exit_code == 0, result.output
-    assert result.stderr == f"skillpack: {NO_BACKEND}\n"
+    # stderr: the framing before the context, a blank line (the context goes here on a terminal), the end
+    before, after = result.stderr.split("\n\n\n")
+    lines = before.splitlines()
+    assert lines[0] == f"task: {TASK}"
+    assert lines[1] == "skills: 1 of 2 skills, chosen by the lexical router"
+    assert lines[2].startswith("  commit-messages  confidence ") and "  why: " in lines[2]
+    assert lines[3].startswith("tokens: ") and " in the context (loading every skill would cost " in lines[3]
+    assert lines[4:] == ["context, exactly as a model would receive it (on stdout):"]
+    assert after.splitlines() == [
+        "no answer: no model backend is available.",
+        "next: export ANTHROPIC_API_KEY=... for Claude's answer, or pip install 'skillpack[local]' for a local"
+        f" model, and run it again; skillpack route {shlex.quote(TASK)} shows how every skill ranked",
+    ]
+    # stdout holds the context alone, byte for byte what --dry-run prints and a backend receives
+    assert result.stdout == invoke("run", "--dry-run", TASK).stdout
     assert result.stdout.startswith("<skills>") and "commit-messages" in result.stdout
+    tokens = json.loads(invoke("route", "--format", "json", TASK).stdout)["context_tokens"]
+    assert lines[3].startswith(f"tokens: {tokens:,} in the context")
+
+
+def test_the_fallback_in_json_says_why_in_one_line(invoke: Callable[..., Result], no_backend: None) -> None:
+    result = invoke("run", "--format", "json", TASK)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"skillpack: {NO_BACKEND}\n"
+    assert json.loads(result.stdout)["dry_run_reason"] == NO_BACKEND
 
 
 def test_an_empty_selection_says_so(invoke: Callable[..., Result]) -> None:
