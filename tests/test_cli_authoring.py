@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import MakeSkill
+from support.skills import MakeSkill
 
 from skillpack.cli.main import cli
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import MakeSkill, within
+from support.hang import within
+from support.skills import MakeSkill
 
 from skillpack.cli.main import cli
 from skillpack.tokens import count_tokens

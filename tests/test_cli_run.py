@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from support.http import anthropic_http_module
 
 from skillpack import plugins
 from skillpack.backends.base import Reply, Request, Usage
@@ -83,7 +84,7 @@ class Scripted:
         )
 
 
-class TestBackends:
+class ExtraBackendsPlugin:
     @hookimpl
     def skillpack_register_backends(self, register: Register) -> None:
         register("broken", Broken)
@@ -91,9 +92,9 @@ class TestBackends:
 
 
 @pytest.fixture
-def test_backends() -> Iterator[None]:
+def extra_backends_registered() -> Iterator[None]:
     plugins.reset()
-    plugins.manager().add(TestBackends(), name="test-backends")
+    plugins.manager().add(ExtraBackendsPlugin(), name="test-backends")
     yield
     plugins.reset()
 
@@ -219,7 +220,7 @@ def test_an_unknown_local_model_is_one_line(invoke: Callable[..., Result], tmp_p
 
 
 def test_a_backend_failing_mid_answer_writes_nothing(
-    invoke: Callable[..., Result], test_backends: None
+    invoke: Callable[..., Result], extra_backends_registered: None
 ) -> None:
     result = invoke("run", "--backend", "broken", TASK)
     assert result.exit_code == 1, result.output
@@ -229,7 +230,7 @@ def test_a_backend_failing_mid_answer_writes_nothing(
     )
 
 
-def test_the_llm_router_from_the_cli(invoke: Callable[..., Result], test_backends: None) -> None:
+def test_the_llm_router_from_the_cli(invoke: Callable[..., Result], extra_backends_registered: None) -> None:
     # The model chooses among the skills the lexical evidence carries (confidence from the base router).
     task = "keep the changelog for the release in the Keep a Changelog format"
     result = invoke("run", "--backend", "scripted", "--router", "llm", "--explain", task)
@@ -242,8 +243,7 @@ def test_the_llm_router_from_the_cli(invoke: Callable[..., Result], test_backend
 # -- the anthropic backend, through the SDK's HTTP layer ---------------------------------------------
 
 
-_client_class = next(c for c in anthropic.DefaultHttpxClient.__mro__ if c.__name__ == "Client")
-httpx = importlib.import_module(_client_class.__module__.split(".")[0])
+httpx = anthropic_http_module()
 
 
 def message(*content: dict[str, Any], stop: str = "end_turn") -> Any:
@@ -443,7 +443,7 @@ def test_no_key_with_anthropic_named_says_how_to_set_it(
 
 
 def test_plugins_lists_what_is_loaded_and_from_where(
-    invoke: Callable[..., Result], test_backends: None
+    invoke: Callable[..., Result], extra_backends_registered: None
 ) -> None:
     result = invoke("plugins")
     assert result.exit_code == 0, result.output

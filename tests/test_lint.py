@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import MakeSkill
+from support.skills import MakeSkill
 
 from skillpack.lint import CLIENT_BUDGETS, LintReport, catalog_entry, keyword_stuffing, lint, skill_problems
 from skillpack.problems import Problem

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.hang import within
+from support.skills import MakeSkill
 
 from skillpack import SkillPack, UsageError
 from skillpack.routing import lexical
@@ -20,7 +22,6 @@ from skillpack.routing.lexical import (
 )
 from skillpack.skill import Skill
 from skillpack.triggers import without_example
-from tests.conftest import MakeSkill, within
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import MakeSkill
+from support.skills import MakeSkill
 
 from skillpack.errors import UsageError
 from skillpack.registry import SkillPack
