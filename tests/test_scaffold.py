@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from skillpack import SkillPack
 from skillpack.errors import SkillpackError, UsageError
 from skillpack.scaffold import create_skill
 from skillpack.skill import Skill
@@ -40,6 +41,22 @@ def test_agent_skills_form_writes_only_specification_fields(tmp_path: Path) -> N
     spec = {"name", "description", "license", "compatibility", "metadata", "allowed-tools"}
     native = Skill.load(create_skill(tmp_path / "native", "release-notes"), strict=True)
     assert set(native.manifest) - spec, "the native form keeps skillpack's own fields"
+
+
+def test_a_spec_form_skill_routes_on_its_description_and_body(tmp_path: Path) -> None:
+    create_skill(
+        tmp_path,
+        "release-notes",
+        form="agent-skills",
+        description="Writes release notes from merged pull requests. Use when preparing a release.",
+    )
+    create_skill(
+        tmp_path, "sql-style", description="Formats SQL queries and names tables. Use when writing SQL."
+    )
+    selection = SkillPack.from_paths([tmp_path]).select(
+        "write the release notes for 2.0", k=1, min_confidence=0
+    )
+    assert [c.skill.name for c in selection.chosen] == ["release-notes"]
 
 
 def test_description_is_kept_exactly(tmp_path: Path) -> None:
