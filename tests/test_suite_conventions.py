@@ -5,8 +5,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 TESTS = Path(__file__).resolve().parent
 SOURCES = sorted([*TESTS.glob("*.py"), *(TESTS / "support").glob("*.py")])
 
@@ -15,25 +13,39 @@ def _tree(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.relative_to(TESTS).as_posix())
-def test_helpers_are_imported_from_the_support_package(path: Path) -> None:
-    imported = [
-        node.module or ""
-        for node in ast.walk(_tree(path))
-        if isinstance(node, ast.ImportFrom) and node.level == 0
+#: Where helpers came from before tests/support: conftest (as ``conftest`` or ``tests.conftest``) and three
+#: ``*_support`` modules beside the tests.
+_OLD_HOMES = {"conftest", "tests", "harness_support", "routing_support", "mcp_support"}
+
+
+def _imported(tree: ast.Module) -> list[str]:
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            found.append(node.module or "")
+        elif isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+    return found
+
+
+def test_helpers_are_imported_from_the_support_package() -> None:
+    wrong = [
+        f"{path.name}: {module}"
+        for path in SOURCES
+        for module in _imported(_tree(path))
+        if module.split(".")[-1] in _OLD_HOMES
     ]
-    wrong = [m for m in imported if m.split(".")[-1] == "conftest" or m.endswith("_support") or m == "tests"]
-    assert wrong == [], f"{path.name}: import helpers from support.<module>, not {wrong}"
+    assert wrong == [], "import helpers from support.<module>, never from conftest"
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.relative_to(TESTS).as_posix())
-def test_only_tests_are_named_test(path: Path) -> None:
+def test_only_tests_are_named_like_tests() -> None:
     misnamed = []
-    for node in ast.walk(_tree(path)):
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-            fixture = any("fixture" in ast.unparse(d) for d in node.decorator_list)
-            if fixture or path.parent.name == "support":
-                misnamed.append(node.name)
-        if isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
-            misnamed.append(node.name)
-    assert misnamed == [], f"{path.name}: fixtures, helpers and plugins named like tests: {misnamed}"
+    for path in SOURCES:
+        for node in ast.walk(_tree(path)):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                fixture = any("fixture" in ast.unparse(d) for d in node.decorator_list)
+                if fixture or path.parent.name == "support":
+                    misnamed.append(f"{path.name}: {node.name}")
+            if isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+                misnamed.append(f"{path.name}: {node.name}")
+    assert misnamed == [], "fixtures, helpers and plugin classes must not be named test_*/Test*"
