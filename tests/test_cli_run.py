@@ -154,6 +154,17 @@ def test_without_key_or_local_model_the_context_is_framed_for_a_newcomer_on_stde
     assert lines[3].startswith(f"tokens: {tokens:,} in the context")
 
 
+def test_without_a_model_an_abstention_is_framed_too(invoke: Callable[..., Result], no_backend: None) -> None:
+    result = invoke("run", "zzzz qqqq")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[:2] == ["task: zzzz qqqq", "skills: 0 of 2 skills, chosen by the lexical router"]
+    assert lines[2].startswith("  none loaded — ") and lines[3].startswith("tokens: 0 in the context")
+    assert "context, exactly as a model would receive it (on stdout):" not in lines
+    assert lines[-1].startswith("next: ")
+
+
 def test_the_fallback_in_json_says_why_in_one_line(invoke: Callable[..., Result], no_backend: None) -> None:
     result = invoke("run", "--format", "json", TASK)
     assert result.exit_code == 0, result.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from skillpack.cli.common import (
@@ -136,7 +138,8 @@ def _introduce(result: RunResult) -> None:
         f"tokens: {report['context_tokens']:,} in the context (loading every skill would cost"
         f" {report['all_skills_tokens']:,})"
     )
-    say("context, exactly as a model would receive it (on stdout):")
+    if result.context:
+        say("context, exactly as a model would receive it (on stdout):")
     say("")
 
 
@@ -156,8 +159,6 @@ def _next_steps(result: RunResult) -> None:
 
 def _task_argument(task: str) -> str:
     """Return ``task`` quoted for a shell when it is short enough to retype, else ``TASK``."""
-    import shlex
-
     return shlex.quote(task) if len(task) <= 80 and task.isprintable() else "TASK"
 
 
