@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+#: A suggestion is advice that ``lint`` offers, not a defect: it neither fails nor counts as a warning.
+Severity = Literal["error", "warning", "suggestion"]
 
 
 @dataclass(frozen=True, slots=True)

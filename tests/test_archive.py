@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MakeSkill
+from support.skills import MakeSkill
 
 from skillpack.authoring.archive import (
     CHECKSUMS_NAME,

@@ -29,13 +29,9 @@ from skillpack.registry import SkillPack
 anthropic = pytest.importorskip("anthropic", reason="the anthropic SDK is not installed")
 
 
-def _http_module() -> Any:
-    """Return the HTTP library the installed SDK is built on (httpx, or httpx2 for SDK 2.x)."""
-    client_class = next(c for c in anthropic.DefaultHttpxClient.__mro__ if c.__name__ == "Client")
-    return importlib.import_module(client_class.__module__.split(".")[0])
+from support.http import anthropic_http_module  # noqa: E402
 
-
-httpx = _http_module()
+httpx = anthropic_http_module()
 
 Handler = Callable[[Any], Any]
 

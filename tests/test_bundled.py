@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
+from support.skills import REPO
 
 from skillpack import bundled
 from skillpack.bundled import load_schema, schemas_dir, skills_dir

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import MakeSkill, within
+from support.hang import within
+from support.skills import MakeSkill
 
 from skillpack.cache import (
     CountStore,
@@ -222,7 +223,7 @@ def test_a_forged_manifest_store_cannot_make_an_unusable_skill_load(
 
 def test_every_test_runs_with_the_user_folders_pointed_at_its_own(isolated_environment: Path) -> None:
     # The suite wrote into ~/.cache/skillpack, and failed when XDG_CACHE_HOME was set (issue 11, 14-15).
-    from conftest import ISOLATED_VARIABLES
+    from support.environment import ISOLATED_VARIABLES
 
     from skillpack.cache import cache_dir
     from skillpack.registry import user_home

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import MakeSkill
+from support.skills import MakeSkill
 
 from skillpack.cli.main import cli
 
@@ -76,6 +76,28 @@ def test_lint_prints_warnings_one_per_line_and_errors_exit_1(
         "misnamed/skill.yaml: $.name: 'not-the-folder' differs from the folder name 'misnamed'"
         in result.output
     )
+
+
+def test_an_unedited_new_skill_passes_validate_but_fails_lint(runner: CliRunner, tmp_path: Path) -> None:
+    skills = tmp_path / "new"
+    for form in ("native", "agent-skills"):
+        created = runner.invoke(cli, ["new", f"draft-{form}", "--form", form, "--dir", str(skills)])
+        assert created.exit_code == 0, created.output
+    validated = runner.invoke(cli, ["--only", "validate", "--strict", str(skills)])
+    assert validated.exit_code == 0, validated.output
+    result = runner.invoke(cli, ["--only", "lint", str(skills)])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert any(
+        line.startswith("draft-native/skill.yaml: $.description: placeholder text (starts with TODO): ")
+        for line in lines
+    )
+    assert [line for line in lines if line.startswith("suggestion: ")] == [
+        "suggestion: draft-agent-skills/SKILL.md: $.examples: no examples, so `skillpack test` cannot check that"
+        " tasks route to this skill (optional: the Agent Skills specification has no such field) — add 3-5 task"
+        " phrasings that should select it under examples: (other clients ignore the field)"
+    ]
+    assert lines[-1].startswith("2 skills linted: 8 errors, 0 warnings, 1 suggestion; catalog ")
 
 
 def test_lint_json(runner: CliRunner, library: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from harness_support import LIMIT_EXAMPLE, tiny_document, within_first, write_suite
+from support.harness import LIMIT_EXAMPLE, tiny_document, within_first, write_suite
 
 from skillpack import plugins
 from skillpack.backends.base import Reply, Request
@@ -32,7 +32,7 @@ class Flaky(FakeBackend):
         return super().generate(request)
 
 
-class TestBackends:
+class ExtraBackendsPlugin:
     """A plugin registering backends for these tests, exactly as a third-party package would."""
 
     @staticmethod
@@ -45,9 +45,9 @@ class TestBackends:
 
 
 @pytest.fixture(autouse=True)
-def test_backends() -> Iterator[None]:
+def extra_backends_registered() -> Iterator[None]:
     manager = plugins.manager()
-    manager.add(TestBackends, name="test-backends")
+    manager.add(ExtraBackendsPlugin, name="test-backends")
     yield
     manager.unregister(name="test-backends")
     Flaky.failing = ""

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from support.skills import MakeSkill
 
 from skillpack.cli.main import cli
 from skillpack.evaluation import METRICS
-from tests.conftest import MakeSkill
 
 
 @pytest.fixture
 def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_skill: MakeSkill) -> tuple[Path, Path]:
-    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
     root = tmp_path / "skills"
     make_skill(root, "conventional-commits", description="Writes git commit messages.")
     make_skill(root, "sql-style", description="Formats SQL queries and table names.")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import MakeSkill, within
+from support.hang import within
+from support.skills import MakeSkill
 
 from skillpack.cli.main import cli
 from skillpack.tokens import count_tokens
@@ -42,15 +43,33 @@ def test_list_text(library: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["NAME", "SOURCE", "TOKENS", "DESCRIPTION"]
-    alpha_tokens = count_tokens("# Alpha\n\nDo alpha things carefully.\n")
-    assert lines[1].split()[:3] == ["alpha", "path", str(alpha_tokens)]
-    assert lines[2].split()[:3] == ["beta", "path", str(count_tokens("# Beta\n"))]
+    rows = json.loads(run("--path", str(library), "--only", "list", "--format", "json").stdout)
+    assert lines[1].split()[:3] == ["alpha", "path", str(rows[0]["tokens"])]
+    assert lines[2].split()[:3] == ["beta", "path", str(rows[1]["tokens"])]
     assert lines[2].endswith("[1 warning(s)]")
     assert result.stderr.splitlines() == [
         "skipped: broken/skill.yaml: $: the manifest is a list, not a mapping — write it as key: value pairs,"
         " starting with name: and description:",
         "2 skills",
     ]
+
+
+def test_list_and_route_report_the_same_tokens_for_a_skill(library: Path) -> None:
+    listed = json.loads(run("--path", str(library), "--only", "list", "--format", "json").stdout)
+    routed = run(
+        "--path",
+        str(library),
+        "--only",
+        "route",
+        "do alpha things",
+        "--min-confidence",
+        "0",
+        "--format",
+        "json",
+    )
+    assert routed.exit_code == 0, routed.output
+    chosen = {c["name"]: c["tokens"] for c in json.loads(routed.stdout)["chosen"]}
+    assert chosen and all(chosen[row["name"]] == row["tokens"] for row in listed if row["name"] in chosen)
 
 
 def test_list_json(library: Path) -> None:
@@ -61,7 +80,8 @@ def test_list_json(library: Path) -> None:
     alpha = rows[0]
     assert {"name", "path", "description", "tokens", "warnings"} <= set(alpha)
     assert alpha["path"] == str(library / "alpha")
-    assert alpha["tokens"] == count_tokens("# Alpha\n\nDo alpha things carefully.\n")
+    assert alpha["instruction_tokens"] == count_tokens("# Alpha\n\nDo alpha things carefully.\n")
+    assert alpha["tokens"] > alpha["instruction_tokens"]  # the <skill> tags around them are loaded too
     assert alpha["warnings"] == [] and alpha["version"] == "1.0.0" and alpha["form"] == "native"
     assert rows[1]["warnings"] == [
         "beta/SKILL.md: $.bogus: unknown field 'bogus' — remove it, or move it under metadata: (string values only)"

@@ -129,3 +129,21 @@ def test_console_script(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == f"skillpack, version {__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("shell", "marker"), [("bash", "complete -o nosort"), ("zsh", "compdef"), ("fish", "complete")]
+)
+def test_the_completion_script_the_readme_documents_is_produced(shell: str, marker: str) -> None:
+    result = CliRunner().invoke(
+        cli, [], prog_name="skillpack", env={"_SKILLPACK_COMPLETE": f"{shell}_source"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "_SKILLPACK_COMPLETE" in result.stdout and marker in result.stdout
+
+
+def test_completion_completes_command_names() -> None:
+    env = {"_SKILLPACK_COMPLETE": "bash_complete", "COMP_WORDS": "skillpack ro", "COMP_CWORD": "1"}
+    result = CliRunner().invoke(cli, [], prog_name="skillpack", env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["plain,route"]

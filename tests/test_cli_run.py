@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib
 import json
+import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from support.http import anthropic_http_module
 
 from skillpack import plugins
 from skillpack.backends.base import Reply, Request, Usage
@@ -82,7 +84,7 @@ class Scripted:
         )
 
 
-class TestBackends:
+class ExtraBackendsPlugin:
     @hookimpl
     def skillpack_register_backends(self, register: Register) -> None:
         register("broken", Broken)
@@ -90,9 +92,9 @@ class TestBackends:
 
 
 @pytest.fixture
-def test_backends() -> Iterator[None]:
+def extra_backends_registered() -> Iterator[None]:
     plugins.reset()
-    plugins.manager().add(TestBackends(), name="test-backends")
+    plugins.manager().add(ExtraBackendsPlugin(), name="test-backends")
     yield
     plugins.reset()
 
@@ -127,13 +129,47 @@ def test_dry_run_prints_the_context_only(invoke: Callable[..., Result]) -> None:
     assert result.stderr == ""
 
 
-def test_without_key_or_local_model_the_default_is_a_dry_run_said_in_one_line(
+def test_without_key_or_local_model_the_context_is_framed_for_a_newcomer_on_stderr(
     invoke: Callable[..., Result], no_backend: None
 ) -> None:
     result = invoke("run", TASK)
     assert result.exit_code == 0, result.output
-    assert result.stderr == f"skillpack: {NO_BACKEND}\n"
+    # stderr: the framing before the context, a blank line (the context goes here on a terminal), the end
+    before, after = result.stderr.split("\n\n\n")
+    lines = before.splitlines()
+    assert lines[0] == f"task: {TASK}"
+    assert lines[1] == "skills: 1 of 2 skills, chosen by the lexical router"
+    assert lines[2].startswith("  commit-messages  confidence ") and "  why: " in lines[2]
+    assert lines[3].startswith("tokens: ") and " in the context (loading every skill would cost " in lines[3]
+    assert lines[4:] == ["context, exactly as a model would receive it (on stdout):"]
+    assert after.splitlines() == [
+        "no answer: no model backend is available.",
+        "next: export ANTHROPIC_API_KEY=... for Claude's answer, or pip install 'skillpack[local]' for a local"
+        f" model, and run it again; skillpack route {shlex.quote(TASK)} shows how every skill ranked",
+    ]
+    # stdout holds the context alone, byte for byte what --dry-run prints and a backend receives
+    assert result.stdout == invoke("run", "--dry-run", TASK).stdout
     assert result.stdout.startswith("<skills>") and "commit-messages" in result.stdout
+    tokens = json.loads(invoke("route", "--format", "json", TASK).stdout)["context_tokens"]
+    assert lines[3].startswith(f"tokens: {tokens:,} in the context")
+
+
+def test_without_a_model_an_abstention_is_framed_too(invoke: Callable[..., Result], no_backend: None) -> None:
+    result = invoke("run", "zzzz qqqq")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[:2] == ["task: zzzz qqqq", "skills: 0 of 2 skills, chosen by the lexical router"]
+    assert lines[2].startswith("  none loaded — ") and lines[3].startswith("tokens: 0 in the context")
+    assert "context, exactly as a model would receive it (on stdout):" not in lines
+    assert lines[-1].startswith("next: ")
+
+
+def test_the_fallback_in_json_says_why_in_one_line(invoke: Callable[..., Result], no_backend: None) -> None:
+    result = invoke("run", "--format", "json", TASK)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"skillpack: {NO_BACKEND}\n"
+    assert json.loads(result.stdout)["dry_run_reason"] == NO_BACKEND
 
 
 def test_an_empty_selection_says_so(invoke: Callable[..., Result]) -> None:
@@ -195,7 +231,7 @@ def test_an_unknown_local_model_is_one_line(invoke: Callable[..., Result], tmp_p
 
 
 def test_a_backend_failing_mid_answer_writes_nothing(
-    invoke: Callable[..., Result], test_backends: None
+    invoke: Callable[..., Result], extra_backends_registered: None
 ) -> None:
     result = invoke("run", "--backend", "broken", TASK)
     assert result.exit_code == 1, result.output
@@ -205,7 +241,7 @@ def test_a_backend_failing_mid_answer_writes_nothing(
     )
 
 
-def test_the_llm_router_from_the_cli(invoke: Callable[..., Result], test_backends: None) -> None:
+def test_the_llm_router_from_the_cli(invoke: Callable[..., Result], extra_backends_registered: None) -> None:
     # The model chooses among the skills the lexical evidence carries (confidence from the base router).
     task = "keep the changelog for the release in the Keep a Changelog format"
     result = invoke("run", "--backend", "scripted", "--router", "llm", "--explain", task)
@@ -218,8 +254,7 @@ def test_the_llm_router_from_the_cli(invoke: Callable[..., Result], test_backend
 # -- the anthropic backend, through the SDK's HTTP layer ---------------------------------------------
 
 
-_client_class = next(c for c in anthropic.DefaultHttpxClient.__mro__ if c.__name__ == "Client")
-httpx = importlib.import_module(_client_class.__module__.split(".")[0])
+httpx = anthropic_http_module()
 
 
 def message(*content: dict[str, Any], stop: str = "end_turn") -> Any:
@@ -419,7 +454,7 @@ def test_no_key_with_anthropic_named_says_how_to_set_it(
 
 
 def test_plugins_lists_what_is_loaded_and_from_where(
-    invoke: Callable[..., Result], test_backends: None
+    invoke: Callable[..., Result], extra_backends_registered: None
 ) -> None:
     result = invoke("plugins")
     assert result.exit_code == 0, result.output

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import GOOD_NEIGHBOUR, BadCase, MakeSkill, bad_cases, within
+from support.bad_cases import GOOD_NEIGHBOUR, BadCase, bad_cases
+from support.hang import within
+from support.skills import MakeSkill
 
 from skillpack.cli.main import cli
 

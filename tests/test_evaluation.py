@@ -9,11 +9,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from support.skills import MakeSkill
 
 from skillpack import SkillPack, SkillpackError
 from skillpack.evaluation import METRICS, LabelledQuery, evaluate, percentile, read_queries, score
 from skillpack.routing.base import Match, Ranking
-from tests.conftest import MakeSkill
 
 REPO = Path(__file__).resolve().parents[1]
 

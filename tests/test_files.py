@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import within
+from support.hang import within
 
 from skillpack.files import read_regular
 

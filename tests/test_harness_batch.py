@@ -6,13 +6,12 @@ results as JSON Lines in whatever order it likes, keyed by ``custom_id``.
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness_support import LIMIT_EXAMPLE, tiny_document, within_first, write_suite
+from support.harness import LIMIT_EXAMPLE, tiny_document, within_first, write_suite
 
 from skillpack.backends.base import Request
 from skillpack.errors import BackendError
@@ -26,12 +25,9 @@ from skillpack.backends.anthropic import AnthropicBackend  # noqa: E402
 BATCH_ID = "msgbatch_013Zva2CMHLNnXjNJJKqJ2EF"
 
 
-def _http_module() -> Any:
-    client_class = next(c for c in anthropic.DefaultHttpxClient.__mro__ if c.__name__ == "Client")
-    return importlib.import_module(client_class.__module__.split(".")[0])
+from support.http import anthropic_http_module  # noqa: E402
 
-
-httpx = _http_module()
+httpx = anthropic_http_module()
 
 
 def batch_json(status: str, batch_id: str = BATCH_ID, count: int = 1) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import errno
 from pathlib import Path
 
 import pytest
-from harness_support import write_suite
+from support.harness import write_suite
 
 from skillpack.backends.base import Reply, Request, Usage
 from skillpack.errors import SkillpackError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from harness_support import write_suite
+from support.harness import write_suite
 
 from skillpack.errors import UsageError
 from skillpack.harness import load_suite

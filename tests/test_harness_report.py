@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from harness_support import LIMIT_EXAMPLE, within_first, write_suite
+from support.harness import LIMIT_EXAMPLE, within_first, write_suite
 
 from skillpack.backends.fake import FakeBackend
 from skillpack.harness import SweepConfig, run_sweep

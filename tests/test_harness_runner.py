@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from harness_support import UNKNOWN, tiny_document, within_first, write_suite
+from support.harness import UNKNOWN, tiny_document, within_first, write_suite
 
 from skillpack.backends.base import Reply, Request
 from skillpack.backends.fake import FakeBackend

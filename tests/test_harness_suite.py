@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness_support import tiny_document, write_suite
+from support.harness import tiny_document, write_suite
 
 from skillpack.errors import UsageError
 from skillpack.harness import BUNDLED_SUITE, load_suite

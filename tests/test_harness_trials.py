@@ -43,7 +43,7 @@ def test_a_line_torn_inside_a_utf8_character_is_dropped_and_the_run_resumes(tmp_
 
 
 def test_a_pipe_in_place_of_the_trials_file_is_one_line(tmp_path: Path) -> None:
-    from conftest import within
+    from support.hang import within
 
     path = tmp_path / "trials.jsonl"
     os.mkfifo(path)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import DATA, REPO, make_skill
+from support.skills import DATA, REPO, make_skill
 
 from skillpack.cli.main import cli
 from skillpack.eventlog import EventLog
@@ -21,12 +20,9 @@ SKILLS = REPO / "skills"
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, sub in (("HOME", "home"), ("XDG_CACHE_HOME", "xdg"), ("SKILLPACK_CACHE", "cache")):
-        monkeypatch.setenv(name, str(tmp_path / sub))
-    monkeypatch.setenv("SKILLPACK_HOME", str(tmp_path / "skill-home"))
+def outside_claude_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as if no Claude Code project were open (HOME and the caches are isolated for every test)."""
     monkeypatch.delenv("CLAUDE_PROJECT_DIR", raising=False)
-    yield
 
 
 def hook(

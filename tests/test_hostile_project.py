@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import MakeSkill
+from support.skills import MakeSkill
 from test_install import _git, needs_git
 
 from skillpack.authoring import install as install_module

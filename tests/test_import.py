@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import REPO, make_skill
+from support.skills import REPO, make_skill
 
 PROBE = textwrap.dedent(
     """

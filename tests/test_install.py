@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MakeSkill
+from support.skills import MakeSkill
 
 from skillpack.authoring import install as install_module
 from skillpack.authoring.archive import pack_skill, tree_checksum

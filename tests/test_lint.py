@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import MakeSkill
+from support.skills import MakeSkill
 
-from skillpack.authoring.lint import CLIENT_BUDGETS, keyword_stuffing, lint, skill_problems
+from skillpack.authoring.lint import CLIENT_BUDGETS, LintReport, keyword_stuffing, lint, skill_problems
+from skillpack.authoring.scaffold import TEMPLATE_LINES, create_skill
 from skillpack.context import catalog_entry
+from skillpack.problems import Problem
 from skillpack.registry import SkillPack
 from skillpack.routing.base import Match, Ranking
 from skillpack.routing.lexical import LexicalRouter
@@ -225,3 +227,77 @@ def test_plain_prose_and_the_bundled_skills_are_not_keyword_lists() -> None:
 
     assert not [s.name for s in SkillPack.from_paths([skills_dir()]) if keyword_stuffing(s.description)]
     assert keyword_stuffing("Writes git commit messages. Use when you commit.") == ""
+
+
+# -- placeholder text ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", ["native", "agent-skills"])
+def test_unedited_scaffold_fails_lint_with_one_line_per_placeholder(tmp_path: Path, form: str) -> None:
+    create_skill(tmp_path, "release-notes", form=form)  # type: ignore[arg-type]
+    report = lint(SkillPack.from_paths([tmp_path], strict=True))
+    placeholders = [p for p in report.problems if p.code == "placeholder"]
+    fields = ["$.description", "$.when_to_use", "$.when_not_to_use", "$.examples[0]", "$.counter_examples[0]"]
+    body = "$.instructions" if form == "native" else "body"
+    assert [p.location for p in placeholders] == ([*fields, body] if form == "native" else [fields[0], body])
+    assert all(p.severity == "error" for p in placeholders)
+    assert report.errors == len(placeholders)
+    file = "skill.yaml" if form == "native" else "SKILL.md"
+    assert str(placeholders[0]) == (
+        f"release-notes/{file}: $.description: placeholder text (starts with TODO): 'TODO: say what"
+        " release-notes does and when to use it, e.g. …' — say what the skill does and when to use it,"
+        " e.g. 'Formats … Use when the user asks to …'"
+    )
+    assert str(placeholders[-1]) == (
+        f"release-notes/{file}: {body}: placeholder text at line 3 (the `skillpack new` template, unedited):"
+        f" {'Replace this text with what the model must do when this ski…'!r} and {len(TEMPLATE_LINES) - 1}"
+        " more lines — replace it with the rules, formats and an example the model must follow"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("description", "FIXME describe me", "starts with FIXME"),
+        ("description", GOOD + " Lorem ipsum dolor sit amet.", "lorem ipsum"),
+        ("when_to_use", "TBD", "starts with TBD"),
+    ],
+)
+def test_placeholder_markers_in_any_skill(
+    tmp_path: Path, make_skill: MakeSkill, field: str, value: str, why: str
+) -> None:
+    make_skill(tmp_path, "csv-merge", examples=["merge two csv files"], **{"description": GOOD, field: value})
+    (problem,) = _codes_of(lint(SkillPack.from_paths([tmp_path], strict=True)), "placeholder")
+    assert (problem.location, problem.severity) == (f"$.{field}", "error")
+    assert problem.message.startswith(f"placeholder text ({why}): ")
+
+
+def test_placeholder_lines_in_the_body_are_counted(tmp_path: Path, make_skill: MakeSkill) -> None:
+    body = "# Merge\n\n1. Join on the key.\n- TODO: say what to do with duplicates\n<!-- FIXME: example -->\n"
+    make_skill(tmp_path, "csv-merge", description=GOOD, examples=["merge two csv files"], body=body)
+    (problem,) = _codes_of(lint(SkillPack.from_paths([tmp_path], strict=True)), "placeholder")
+    assert problem.message == (
+        "placeholder text at line 4 (starts with TODO): '- TODO: say what to do with duplicates' and 1 more line"
+    )
+
+
+def test_a_skill_about_todo_comments_is_not_placeholder_text(tmp_path: Path, make_skill: MakeSkill) -> None:
+    description = (
+        "Finds TODO and FIXME comments in source code and lists them by file. Use when asked for open TODOs."
+    )
+    body = "# Steps\n\n1. Search for TODO and FIXME comments.\n2. List each with its file and line.\n"
+    make_skill(tmp_path, "todo-finder", description=description, examples=["list the TODOs"], body=body)
+    assert lint(SkillPack.from_paths([tmp_path], strict=True)).problems == ()
+
+
+def test_missing_examples_in_a_skill_md_is_a_suggestion(tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(tmp_path, "csv-merge", form="agent-skills", description=GOOD)
+    report = lint(SkillPack.from_paths([tmp_path], strict=True))
+    (problem,) = report.problems
+    assert (problem.code, problem.severity) == ("no-examples", "suggestion")
+    assert (report.errors, report.warnings, report.suggestions) == (0, 0, 1)
+    assert report.to_dict()["suggestions"] == 1
+
+
+def _codes_of(report: LintReport, code: str) -> list[Problem]:
+    return [p for p in report.problems if p.code == code]

@@ -209,7 +209,7 @@ def test_a_name_with_a_final_newline_is_refused(lock_path: Path) -> None:
     ids=["fifo", "dev-zero", "deep-json", "huge-integer"],
 )
 def test_a_hostile_lock_is_one_line(tmp_path: Path, make: object, says: str) -> None:
-    from conftest import within
+    from support.hang import within
 
     path = tmp_path / LOCK_NAME
     make(path)  # type: ignore[operator]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import within
+from support.hang import within
 
 from skillpack.errors import ManifestError
 from skillpack.manifest import MAX_MANIFEST_BYTES, manifest_path, read_manifest

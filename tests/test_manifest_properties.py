@@ -18,9 +18,10 @@ from typing import Any
 
 import yaml
 from click.testing import CliRunner
-from conftest import GOOD_NEIGHBOUR, make_skill
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.bad_cases import GOOD_NEIGHBOUR
+from support.skills import make_skill
 
 from skillpack import SkillPack
 from skillpack.cli.main import cli

@@ -7,15 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp_support import ANY, Client, GetSkill, GetSkillParams, build_library, isolated, run
+from support.mcp import ANY, Client, GetSkill, GetSkillParams, build_library, run
 
 from skillpack.mcp.library import Library
 from skillpack.mcp.server import build_server
 from skillpack.mcp.toolkit import MAX_TASK_BYTES, SkillTools
 from skillpack.plugins import get_router
 from skillpack.registry import SkillPack
-
-__all__ = ["isolated"]
 
 ONE_MB_TASK = "bump the version " * (1_000_000 // 17 + 1)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp_support import ANY, PNG, Client, GetSkill, GetSkillParams, ListSkills, build_library, isolated, run
+from support.mcp import ANY, PNG, Client, GetSkill, GetSkillParams, ListSkills, build_library, run
 
 from skillpack.eventlog import EventLog
 from skillpack.mcp.library import Library
@@ -17,8 +17,6 @@ from skillpack.mcp.server import SHA256_META_KEY, build_server
 from skillpack.mcp.toolkit import SkillTools
 from skillpack.plugins import get_router
 from skillpack.registry import SkillPack
-
-__all__ = ["isolated"]  # the autouse fixture, imported so that it applies here
 
 
 @pytest.fixture
@@ -148,7 +146,7 @@ def test_unknown_names_are_errors_with_close_matches(library: Path) -> None:
 
 
 def test_reload_skills_reads_the_library_again(library: Path) -> None:
-    from conftest import make_skill
+    from support.skills import make_skill
 
     async def body() -> None:
         async with Client(server_for(library)) as client:

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import within
-from mcp_support import Client, build_library, isolated, run
+from support.environment import ISOLATED_VARIABLES
+from support.hang import within
+from support.mcp import Client, build_library, run
 
 from skillpack.mcp.toolkit import MAX_TASK_BYTES
-
-__all__ = ["isolated"]
 
 pytestmark = pytest.mark.slow
 
@@ -31,13 +30,7 @@ def environment(tmp_path: Path) -> dict[str, str]:
     keep = {
         key: value for key, value in os.environ.items() if key in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
     }
-    return {
-        **keep,
-        "HOME": str(tmp_path / "home"),
-        "XDG_CACHE_HOME": str(tmp_path / "xdg"),
-        "SKILLPACK_CACHE": str(tmp_path / "cache"),
-        "SKILLPACK_HOME": str(tmp_path / "skill-home"),
-    }
+    return {**keep, **{variable: os.environ[variable] for variable in ISOLATED_VARIABLES}}
 
 
 def test_serve_over_stdio_with_the_sdk_client(tmp_path: Path) -> None:

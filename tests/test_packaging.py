@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from support.skills import REPO
 
 pytest.importorskip(
     "hatchling", reason="building the wheel offline needs hatchling: pip install -e '.[test]'"

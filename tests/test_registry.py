@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GOOD_NEIGHBOUR, BadCase, MakeSkill, bad_cases, make_skill, within
+from support.bad_cases import GOOD_NEIGHBOUR, BadCase, bad_cases
+from support.hang import within
+from support.skills import MakeSkill, make_skill
 
 from skillpack.bundled import skills_dir
 from skillpack.errors import SkillContentError, SkillNotFoundError, UsageError
@@ -261,27 +263,22 @@ def test_the_manifest_store_changes_nothing_that_is_reported(
     case: BadCase,
     strict: bool,
     bad_library: Callable[[BadCase], Path],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cache: Path,
 ) -> None:
-    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
     library = bad_library(case)
     plain = _everything(SkillPack.from_paths([library], strict=strict))
     assert _everything(SkillPack.from_paths([library], strict=strict, cache=True)) == plain  # fills it
-    assert list((tmp_path / "cache" / "manifests").iterdir())
+    assert list((cache / "manifests").iterdir())
     assert _everything(SkillPack.from_paths([library], strict=strict, cache=True)) == plain  # reads it
 
 
-def test_the_manifest_store_follows_edits_and_ignores_damage(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+def test_the_manifest_store_follows_edits_and_ignores_damage(tmp_path: Path, cache: Path) -> None:
     library = tmp_path / "lib"
     make_skill(library, "one", description="First version.")
     assert SkillPack.from_paths([library], cache=True).get("one").description == "First version."
     make_skill(library, "one", description="Second version.")  # same size, maybe the same mtime
     assert SkillPack.from_paths([library], cache=True).get("one").description == "Second version."
-    (store,) = (tmp_path / "cache" / "manifests").iterdir()
+    (store,) = (cache / "manifests").iterdir()
     store.write_bytes(store.read_bytes().replace(b"Second version.", b"Forged version."))
     assert SkillPack.from_paths([library], cache=True).get("one").description == "Second version."
     (library / "one" / "instructions.md").unlink()  # checked on every load, never taken from the store
@@ -290,10 +287,7 @@ def test_the_manifest_store_follows_edits_and_ignores_damage(
     ]
 
 
-def test_the_bundled_skills_load_the_same_from_the_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
+def test_the_bundled_skills_load_the_same_from_the_store(monkeypatch: pytest.MonkeyPatch) -> None:
     plain = _everything(SkillPack.from_paths([skills_dir()]))
     SkillPack.from_paths([skills_dir()], cache=True)
 

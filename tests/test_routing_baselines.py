@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.skills import MakeSkill
 
 from skillpack import SkillPack, UnknownComponentError, UsageError, plugins
 from skillpack.routing.base import Router
-from tests.conftest import MakeSkill
 
 
 @pytest.fixture

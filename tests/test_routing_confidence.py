@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.skills import MakeSkill
 
 from skillpack import SkillPack
 from skillpack.bundled import skills_dir
@@ -12,7 +13,6 @@ from skillpack.routing import confidence
 from skillpack.routing.confidence import Calibration, Probe, crowd, crowd_rank, probes
 from skillpack.routing.lexical import LexicalRouter
 from skillpack.selection import select
-from tests.conftest import MakeSkill
 
 
 def test_probes_are_each_skills_own_text_then_its_examples(tmp_path: Path, make_skill: MakeSkill) -> None:
@@ -111,23 +111,21 @@ def test_a_calibration_round_trips_and_refuses_anything_else() -> None:
 
 
 def test_the_calibration_is_persisted_and_read_back_by_a_new_process(
-    tmp_path: Path, make_skill: MakeSkill, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, cache: Path, make_skill: MakeSkill, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
     root = tmp_path / "skills"
     make_skill(root, "semver", description="Decide the next semantic version number. Use when releasing.")
     make_skill(root, "sql", description="Format SQL queries for readability. Use when writing SQL.")
     first = LexicalRouter().rank("which version number comes next", SkillPack.from_paths([root]))
-    (saved,) = (tmp_path / "cache" / "index").glob("calibration-lexical-*.idx")
+    (saved,) = (cache / "index").glob("calibration-lexical-*.idx")
 
     def no_probes(*args: object) -> None:
         raise AssertionError("the persisted calibration should have been read")
 
-    monkeypatch.setattr("skillpack.routing.confidence.probes", no_probes)
-    again = LexicalRouter().rank("which version number comes next", SkillPack.from_paths([root]))
+    with monkeypatch.context() as patch:  # undoing only this patch keeps the isolated environment
+        patch.setattr("skillpack.routing.confidence.probes", no_probes)
+        again = LexicalRouter().rank("which version number comes next", SkillPack.from_paths([root]))
     assert [m.confidence for m in again.matches] == [m.confidence for m in first.matches]
     saved.write_bytes(b"garbage")  # a corrupt file is rebuilt, never trusted
-    monkeypatch.undo()
-    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
     rebuilt = LexicalRouter().rank("which version number comes next", SkillPack.from_paths([root]))
     assert [m.confidence for m in rebuilt.matches] == [m.confidence for m in first.matches]

@@ -6,13 +6,13 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from support import routers
 
 from skillpack import SkillpackError
 from skillpack.routing import dense
 from skillpack.routing.dense import DenseRouter, DenseSettings
-from tests import routing_support
 
-library = routing_support.library
+library = routers.library
 
 needs_minilm = pytest.mark.skipif(
     importlib.util.find_spec("all_minilm_l6_v2") is None or importlib.util.find_spec("tokenizers") is None,
@@ -33,7 +33,7 @@ def test_missing_model_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> N
 @needs_minilm
 def test_the_model_loads_and_embeds_with_the_network_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
     dense.load_model.cache_clear()
-    routing_support.refuse_network(monkeypatch)
+    routers.refuse_network(monkeypatch)
     vectors = dense.load_model().embed(["Hello World", "hello world!", "a recipe for bread", ""])
     assert vectors.shape == (4, dense.DIM)
     # The reference all-MiniLM-L6-v2 vector of "Hello World" starts -0.0345, 0.0310, 0.0067, 0.0261.
@@ -44,15 +44,15 @@ def test_the_model_loads_and_embeds_with_the_network_unreachable(monkeypatch: py
 
 @needs_minilm
 def test_ranks_by_meaning_and_names_examples(library: Path) -> None:
-    routing_support.check_ranks_by_meaning_and_names_examples(DenseRouter(), library)
+    routers.check_ranks_by_meaning_and_names_examples(DenseRouter(), library)
 
 
 @needs_minilm
 def test_abstains_and_refuses_bad_input(library: Path) -> None:
     strict = DenseRouter(settings=DenseSettings(min_similarity=0.99))
-    routing_support.check_abstains_and_refuses_bad_input(DenseRouter(), strict, library, repeats=10_000)
+    routers.check_abstains_and_refuses_bad_input(DenseRouter(), strict, library, repeats=10_000)
 
 
 @needs_minilm
 def test_embeddings_are_persisted_and_reused(library: Path, cache: Path) -> None:
-    routing_support.check_persisted_and_reused(DenseRouter, library, cache)
+    routers.check_persisted_and_reused(DenseRouter, library, cache)

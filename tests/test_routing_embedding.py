@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import routers
 
 from skillpack import MissingExtraError
 from skillpack.routing import embedding
 from skillpack.routing.embedding import EmbeddingRouter, EmbeddingSettings
-from tests import routing_support
 
-library = routing_support.library
+library = routers.library
 
 needs_wordllama = pytest.mark.skipif(
     importlib.util.find_spec("wordllama") is None,
@@ -34,7 +34,7 @@ def test_missing_extra_says_which_pip_install(monkeypatch: pytest.MonkeyPatch) -
 @needs_wordllama
 def test_the_model_loads_with_the_network_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
     embedding.load_model.cache_clear()
-    routing_support.refuse_network(monkeypatch)
+    routers.refuse_network(monkeypatch)
     try:
         assert embedding.embed(["hello"], {}, 1.0).shape == (1, embedding.DIM)
     finally:
@@ -43,15 +43,15 @@ def test_the_model_loads_with_the_network_unreachable(monkeypatch: pytest.Monkey
 
 @needs_wordllama
 def test_ranks_by_meaning_not_shared_words_and_names_examples(library: Path) -> None:
-    routing_support.check_ranks_by_meaning_and_names_examples(EmbeddingRouter(), library)
+    routers.check_ranks_by_meaning_and_names_examples(EmbeddingRouter(), library)
 
 
 @needs_wordllama
 def test_abstains_below_the_similarity_threshold_and_refuses_bad_input(library: Path) -> None:
     strict = EmbeddingRouter(settings=EmbeddingSettings(min_similarity=0.99))
-    routing_support.check_abstains_and_refuses_bad_input(EmbeddingRouter(), strict, library, repeats=200_000)
+    routers.check_abstains_and_refuses_bad_input(EmbeddingRouter(), strict, library, repeats=200_000)
 
 
 @needs_wordllama
 def test_matrices_are_persisted_and_reused(library: Path, cache: Path) -> None:
-    routing_support.check_persisted_and_reused(EmbeddingRouter, library, cache)
+    routers.check_persisted_and_reused(EmbeddingRouter, library, cache)

@@ -6,12 +6,12 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from support.skills import MakeSkill
 
 from skillpack import SkillPack, UsageError
 from skillpack.routing.embedding import EmbeddingSettings
 from skillpack.routing.hybrid import DENSE_SETTINGS, HybridRouter, HybridSettings
 from skillpack.routing.lexical import LexicalSettings
-from tests.conftest import MakeSkill
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("wordllama") is None,
@@ -21,7 +21,6 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_skill: MakeSkill) -> SkillPack:
-    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
     root = tmp_path / "skills"
     make_skill(root, "restaurant-booking", description="Books a table at a restaurant for dinner or lunch.")
     make_skill(root, "conventional-commits", description="Writes git commit messages.")

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.hang import within
+from support.skills import MakeSkill
 
 from skillpack import SkillPack
 from skillpack.routing import index as routing_index
 from skillpack.routing.index import KEEP_PER_KIND, MAGIC, cache_dir, content_key, load_or_build
 from skillpack.routing.lexical import LexicalRouter
 from skillpack.routing.vectors import VectorIndex
-from tests.conftest import MakeSkill, within
 
 
 def build_counter() -> tuple[list[int], dict[str, object]]:
@@ -117,12 +118,11 @@ def test_rebuild_ignores_the_persisted_copy_and_persist_false_touches_nothing(tm
 
 
 def test_router_rebuilds_a_corrupt_lexical_index_with_a_note(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_skill: MakeSkill
+    tmp_path: Path, cache: Path, make_skill: MakeSkill
 ) -> None:
-    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
     make_skill(tmp_path / "lib", "commit-writer", description="Writes commit messages.")
     LexicalRouter().prepare(SkillPack.from_paths([tmp_path / "lib"]))
-    (path,) = (tmp_path / "cache" / "index").glob("lexical-*.idx")
+    (path,) = (cache / "index").glob("lexical-*.idx")
     path.write_bytes(b"\x00" * 10)
     ranking = LexicalRouter().rank("commit", SkillPack.from_paths([tmp_path / "lib"]))
     assert ranking.matches[0].skill.name == "commit-writer"

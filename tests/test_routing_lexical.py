@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.hang import within
+from support.skills import MakeSkill
 
 from skillpack import SkillPack, UsageError
 from skillpack.authoring.triggers import without_example
@@ -21,7 +23,6 @@ from skillpack.routing.lexical import (
 )
 from skillpack.routing.lexical.index import build_plain
 from skillpack.skill import Skill
-from tests.conftest import MakeSkill, within
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from skillpack import SkillPack
 from skillpack.authoring.scaffold import create_skill
 from skillpack.errors import SkillpackError, UsageError
 from skillpack.skill import Skill
@@ -22,10 +23,40 @@ def test_scaffold_passes_strict_validation(tmp_path: Path, form: str, files: lis
     assert sorted(p.name for p in tmp_path.iterdir()) == ["release-notes"]
     skill = Skill.load(folder, strict=True)
     assert skill.problems == ()
-    assert (skill.name, skill.form, skill.version) == ("release-notes", form, "0.1.0")
-    assert skill.examples and skill.counter_examples and skill.when_to_use
+    assert (skill.name, skill.form) == ("release-notes", form)
+    if form == "native":
+        assert skill.version == "0.1.0"
+        assert skill.examples and skill.counter_examples and skill.when_to_use
     assert skill.instructions().startswith("# Release notes\n")
     assert folder.stat().st_mode & 0o777 == 0o755
+
+
+def test_agent_skills_form_writes_only_specification_fields(tmp_path: Path) -> None:
+    folder = create_skill(
+        tmp_path, "release-notes", form="agent-skills", description="Writes notes. Use when asked."
+    )
+    skill = Skill.load(folder, strict=True)
+    assert list(skill.manifest) == ["name", "description"]
+    assert skill.warnings == () and skill.problems == ()
+    spec = {"name", "description", "license", "compatibility", "metadata", "allowed-tools"}
+    native = Skill.load(create_skill(tmp_path / "native", "release-notes"), strict=True)
+    assert set(native.manifest) - spec, "the native form keeps skillpack's own fields"
+
+
+def test_a_spec_form_skill_routes_on_its_description_and_body(tmp_path: Path) -> None:
+    create_skill(
+        tmp_path,
+        "release-notes",
+        form="agent-skills",
+        description="Writes release notes from merged pull requests. Use when preparing a release.",
+    )
+    create_skill(
+        tmp_path, "sql-style", description="Formats SQL queries and names tables. Use when writing SQL."
+    )
+    selection = SkillPack.from_paths([tmp_path]).select(
+        "write the release notes for 2.0", k=1, min_confidence=0
+    )
+    assert [c.skill.name for c in selection.chosen] == ["release-notes"]
 
 
 def test_description_is_kept_exactly(tmp_path: Path) -> None:

@@ -41,7 +41,6 @@ def write_skill(root: Path, name: str, body: str, **fields: object) -> Path:
 
 @pytest.fixture
 def pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SkillPack:
-    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
     root = tmp_path / "skills"
     write_skill(root, "alpha", "Alpha rules.\n" * 50, version="1.2.0")
     write_skill(root, "beta", "Beta rules.\n" * 200)
@@ -175,7 +174,6 @@ def test_bad_options_are_usage_errors(pack: SkillPack, options: dict[str, object
 def test_unreadable_instructions_are_rejected_not_fatal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
     root = tmp_path / "skills"
     write_skill(root, "good", "Good.\n")
     bad = write_skill(root, "bad", "")

@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import OMIT, MakeSkill, within
+from support.hang import within
+from support.skills import OMIT, MakeSkill
 
 from skillpack.errors import ManifestError, SkillContentError
 from skillpack.skill import Requirement, Skill

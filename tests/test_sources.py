@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MakeSkill
+from support.skills import MakeSkill
 
 from skillpack.authoring.archive import pack_skill
 from skillpack.authoring.sources import MAX_GIT_DETAIL, Source, fetch, git_error, parse_source

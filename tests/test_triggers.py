@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import MakeSkill
+from support.skills import MakeSkill
 
 from skillpack.authoring.triggers import run_trigger_tests
 from skillpack.errors import UsageError

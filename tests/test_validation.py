@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GOOD_NEIGHBOUR, OMIT, REPO, BadCase, MakeSkill, bad_cases, within
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
+from support.bad_cases import GOOD_NEIGHBOUR, BadCase, bad_cases
+from support.hang import within
+from support.skills import OMIT, REPO, MakeSkill
 
 from skillpack.bundled import load_schema
 from skillpack.manifest import read_manifest

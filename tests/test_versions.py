@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import MakeSkill
+from support.skills import MakeSkill
 
 from skillpack import SkillPack
 from skillpack.authoring.requirements import requirement_problems
 from skillpack.manifest import read_manifest
-from skillpack.selection import _with_requirements
 from skillpack.validation import validate_manifest
 from skillpack.versions import in_range, parse_range, parse_version
 
@@ -33,7 +32,9 @@ def test_validate_route_and_install_agree(
     strict = [p.code for p in validate_manifest(read_manifest(tmp_path / "base"), strict=True)]
     assert strict == ([] if inside is not None else ["bad-version"])
     pack = SkillPack.from_paths([tmp_path])
-    _, routed = _with_requirements(pack, pack.get("user"))
+    selection = pack.select("does user things", k=1, min_confidence=0)
+    assert [c.skill.name for c in selection.chosen][:1] == ["user"]
+    routed = " ".join(note for note in selection.notes if "base" in note)
     installed = requirement_problems([pack.get("user")], {s.name: s for s in pack})
     assert (routed == "") is (inside is True)
     assert (installed == []) is (inside is True)

@@ -2,7 +2,9 @@
 
 Per skill: the strict validation problems (``skillpack.validation``), a description too vague to
 route on (too short, or no "when"), instructions past the Agent Skills guidance (500 lines or 5,000
-tokens) and a skill with no ``examples`` to test. Across the library: pairs of skills the router confuses
+tokens), placeholder text (TODO, FIXME, lorem ipsum, or the ``skillpack new`` scaffold's own sentences) and
+a skill with no ``examples`` to test (a suggestion only for an Agent Skills ``SKILL.md``, whose specification
+has no such field). Across the library: pairs of skills the router confuses
 (one skill's examples, each routed with itself left out of its skill, rank the other first) and the catalog's size against the budgets real clients
 give the skill listing (``CLIENT_BUDGETS``). Every finding is a ``Problem``; errors fail the lint.
 """
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from skillpack.authoring.scaffold import TEMPLATE_LINES, placeholder_fields, template_text
 from skillpack.authoring.triggers import holdout_router, without_example
 from skillpack.context import catalog_entry
 from skillpack.errors import SkillContentError
@@ -71,12 +74,17 @@ class LintReport:
     def warnings(self) -> int:
         return sum(p.severity == "warning" for p in self.problems)
 
+    @property
+    def suggestions(self) -> int:
+        return sum(p.severity == "suggestion" for p in self.problems)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.errors == 0,
             "skills": self.skills,
             "errors": self.errors,
             "warnings": self.warnings,
+            "suggestions": self.suggestions,
             "catalog_chars": self.catalog_chars,
             "budgets": [
                 {
@@ -213,18 +221,109 @@ def skill_problems(skill: Skill) -> list[Problem]:
             )
         )
     if not skill.examples:
+        spec = skill.form == "agent-skills"
         found.append(
             Problem(
                 file,
                 "$.examples",
-                "no examples, so `skillpack test` cannot check that tasks route to this skill",
-                "add 3-5 task phrasings that should select it under examples:",
-                "warning",
+                "no examples, so `skillpack test` cannot check that tasks route to this skill"
+                + (" (optional: the Agent Skills specification has no such field)" if spec else ""),
+                "add 3-5 task phrasings that should select it under examples:"
+                + (" (other clients ignore the field)" if spec else ""),
+                "suggestion" if spec else "warning",
                 code="no-examples",
             )
         )
+    found.extend(placeholder_problems(skill))
     found.extend(_instruction_problems(skill, file))
     return found
+
+
+#: Words an author leaves to come back to; as a text's first word they mark it unfinished.
+_MARKER = re.compile(r"^(?:[-*+>#]+\s*|\d+\.\s*|<!--\s*)*(TODO|FIXME|TBD|XXX)\b")
+_LOREM = re.compile(r"\blorem ipsum\b", re.IGNORECASE)
+_PLACEHOLDER_FIELDS = ("description", "when_to_use", "when_not_to_use", "examples", "counter_examples")
+
+
+def placeholder(text: str, scaffold: Sequence[str] = ()) -> str:
+    """Return why ``text`` is placeholder text (a short phrase), or "" when it is not.
+
+    Placeholder text starts with TODO, FIXME, TBD or XXX, contains "lorem ipsum", or is one of the
+    ``scaffold``'s own sentences.
+    """
+    line = text.strip()
+    marker = _MARKER.match(line)
+    if marker:
+        return f"starts with {marker.group(1)}"
+    if _LOREM.search(line):
+        return "lorem ipsum"
+    if template_text(line) in scaffold:
+        return "the `skillpack new` template, unedited"
+    return ""
+
+
+def placeholder_problems(skill: Skill) -> list[Problem]:
+    """Return an error per manifest field, and one for the instructions, that still hold placeholder text."""
+    found: list[Problem] = []
+    file = display(skill)
+    scaffold = placeholder_fields(skill.name)
+    for name in _PLACEHOLDER_FIELDS:
+        value = skill.manifest.get(name)
+        items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        expected = scaffold[name]
+        template = [expected] if isinstance(expected, str) else expected
+        for index, item in enumerate(items):
+            why = placeholder(item, template) if isinstance(item, str) else ""
+            if why:
+                location = f"$.{name}" if isinstance(value, str) else f"$.{name}[{index}]"
+                found.append(
+                    Problem(
+                        file,
+                        location,
+                        f"placeholder text ({why}): {_shorten(item)!r}",
+                        _PLACEHOLDER_FIXES[name],
+                        code="placeholder",
+                    )
+                )
+                break  # one line per field says enough
+    try:
+        body = skill.instructions()
+    except SkillContentError:
+        return found  # reported by _instruction_problems
+    lines = [
+        (number, line)
+        for number, line in enumerate(body.splitlines(), 1)
+        if placeholder(line, TEMPLATE_LINES)
+    ]
+    if lines:
+        number, line = lines[0]
+        more = f" and {len(lines) - 1} more line{'' if len(lines) == 2 else 's'}" if len(lines) > 1 else ""
+        found.append(
+            Problem(
+                file,
+                "body" if skill.form == "agent-skills" else "$.instructions",
+                f"placeholder text at line {number} ({placeholder(line, TEMPLATE_LINES)}):"
+                f" {_shorten(line.strip())!r}{more}",
+                "replace it with the rules, formats and an example the model must follow",
+                code="placeholder",
+            )
+        )
+    return found
+
+
+_PLACEHOLDER_FIXES = {
+    "description": "say what the skill does and when to use it, e.g. 'Formats … Use when the user asks to …'",
+    "when_to_use": "name the situations that call for this skill, or remove the field",
+    "when_not_to_use": "name look-alike situations where another skill fits better, or remove the field",
+    "examples": "write tasks phrased the way a user would ask for this skill",
+    "counter_examples": "write similar-sounding tasks that need a different skill, or remove the field",
+}
+
+
+def _shorten(text: str, width: int = 60) -> str:
+    """Return ``text`` on one line, cut to ``width`` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 def _instruction_problems(skill: Skill, file: str) -> list[Problem]:

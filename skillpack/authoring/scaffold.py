@@ -1,8 +1,13 @@
-"""Write a new skill folder that passes ``skillpack validate --strict``."""
+"""Write a new skill folder that passes ``skillpack validate --strict``.
+
+Its text is placeholders for the author to replace: ``placeholder_fields`` and ``TEMPLATE_LINES`` say
+which, so that ``skillpack lint`` can flag a scaffold left unedited without repeating its sentences.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -38,6 +43,30 @@ Output: exactly what a good answer looks like.
 """
 
 
+def template_text(line: str) -> str:
+    """Return ``line`` without its indentation, list marker or checkbox, as ``TEMPLATE_LINES`` holds it."""
+    return re.sub(r"^(?:\d+\.|[-*+](?: \[[ x]\])?)\s+", "", line.strip())
+
+
+#: The template's own sentences (headings and list markers stripped): an instructions line that still
+#: reads exactly so was not edited.
+TEMPLATE_LINES: tuple[str, ...] = tuple(
+    text for text in map(template_text, _INSTRUCTIONS.splitlines()) if text and not text.startswith("#")
+)
+
+
+def placeholder_fields(name: str) -> dict[str, str | list[str]]:
+    """Return the placeholder values the native scaffold writes for skill ``name``, by field."""
+    return {
+        "description": f"TODO: say what {name} does and when to use it,"
+        " e.g. 'Formats ... Use when the user asks to ...'.",
+        "when_to_use": "TODO: the situations that call for this skill.",
+        "when_not_to_use": "TODO: look-alike situations where another skill fits better.",
+        "examples": [f"TODO: a task phrased the way a user would ask for {name}"],
+        "counter_examples": ["TODO: a similar-sounding task that needs a different skill"],
+    }
+
+
 def create_skill(
     parent: Path,
     name: str,
@@ -52,21 +81,25 @@ def create_skill(
     is written: an invalid ``name`` or ``description`` is a ``UsageError``. The folder is written
     beside its destination and renamed into place, so an interrupted call leaves nothing half-written.
     With ``within`` (the project), a ``parent`` inside it that leads out through a symlink is refused.
+
+    The ``agent-skills`` form writes only the specification's fields (``name`` and ``description``):
+    skillpack reads its own fields (``examples``, ``when_to_use``, ...) only at the top level, where other
+    clients would not expect them, so they are left out rather than hidden under ``metadata``.
     """
-    manifest: dict[str, Any] = {
-        "name": name,
-        "description": description
-        or f"TODO: say what {name} does and when to use it,"
-        " e.g. 'Formats ... Use when the user asks to ...'.",
-        "version": "0.1.0",
-        "when_to_use": "TODO: the situations that call for this skill.",
-        "when_not_to_use": "TODO: look-alike situations where another skill fits better.",
-        "tags": ["todo"],
-        "examples": [f"TODO: a task phrased the way a user would ask for {name}"],
-        "counter_examples": ["TODO: a similar-sounding task that needs a different skill"],
-    }
+    placeholders = placeholder_fields(name)
+    manifest: dict[str, Any] = {"name": name, "description": description or placeholders["description"]}
     if form == "native":
-        manifest["instructions"] = DEFAULT_INSTRUCTIONS
+        manifest.update(
+            {
+                "version": "0.1.0",
+                "when_to_use": placeholders["when_to_use"],
+                "when_not_to_use": placeholders["when_not_to_use"],
+                "tags": ["todo"],
+                "examples": placeholders["examples"],
+                "counter_examples": placeholders["counter_examples"],
+                "instructions": DEFAULT_INSTRUCTIONS,
+            }
+        )
     _check(manifest, name, form)
     target = parent / name
     if within is not None and escapes_through_symlink(target, within):

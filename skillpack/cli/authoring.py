@@ -52,7 +52,8 @@ def lint_(ctx: click.Context, paths: tuple[Path, ...], router_name: str, output_
     """Check skills for what makes them hard to route to, to load or to afford.
 
     Beyond the strict schema checks of `validate`: descriptions too vague to route on (too short, no
-    "when"), instructions over 500 lines or 5,000 tokens, skills without examples, pairs of skills the
+    "when"), instructions over 500 lines or 5,000 tokens, placeholder text (TODO, FIXME, lorem ipsum, an unedited
+    `skillpack new` scaffold; an error), skills without examples (a suggestion for a SKILL.md), pairs of skills the
     router confuses (one skill's example, routed with itself left out of its skill as `skillpack test`
     does, ranks the other first), and the catalog's size against the
     budgets clients give their skill listing (Claude Code about 8,000 characters and 1,536 per entry;
@@ -76,7 +77,7 @@ def lint_(ctx: click.Context, paths: tuple[Path, ...], router_name: str, output_
     else:
         for problem in report.problems:
             echo(
-                f"{'' if problem.severity == 'error' else 'warning: '}{printable(str(problem), one_line=True)}"
+                f"{'' if problem.severity == 'error' else problem.severity + ': '}{printable(str(problem), one_line=True)}"
             )
         for confusion in report.confusions:
             for example in confusion.examples[1:]:
@@ -86,10 +87,16 @@ def lint_(ctx: click.Context, paths: tuple[Path, ...], router_name: str, output_
                 )
         budgets = ", ".join(f"{b.client} ~{b.total_chars:,}" for b in CLIENT_BUDGETS)
         echo(
-            f"{report.skills} skills linted: {report.errors} errors, {report.warnings} warnings;"
+            f"{report.skills} skills linted: {report.errors} errors, {report.warnings} warnings"
+            f"{_suggestions(report.suggestions)};"
             f" catalog {report.catalog_chars:,} characters ({budgets})"
         )
     ctx.exit(1 if report.errors else 0)
+
+
+def _suggestions(count: int) -> str:
+    """Return ", N suggestion(s)" for the lint summary, or "" when there are none."""
+    return f", {count} suggestion{'' if count == 1 else 's'}" if count else ""
 
 
 @click.command(name="test")

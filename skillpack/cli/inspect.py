@@ -8,26 +8,31 @@ import click
 import yaml
 
 from skillpack.cli.common import echo, echo_json, format_option, load_pack, printable, shorten
+from skillpack.context import render_block
 from skillpack.errors import SkillContentError
 from skillpack.skill import Skill
 from skillpack.tokens import count_tokens
 
 
-def _tokens(skill: Skill) -> tuple[int | None, str | None]:
+def _tokens(skill: Skill) -> tuple[int | None, int | None, str | None]:
+    """Return the tokens ``skill`` costs when loaded (its block, as route counts it), of its instructions alone,
+    and why they cannot be counted."""
     try:
-        return count_tokens(skill.instructions()), None
+        return count_tokens(render_block(skill, "xml")), count_tokens(skill.instructions()), None
     except SkillContentError as exc:
-        return None, str(exc)
+        return None, None, str(exc)
 
 
 @click.command(name="list")
 @format_option("text", "json")
 @click.pass_context
 def list_(ctx: click.Context, output_format: str) -> None:
-    """List the skills on the search path: name, source, instruction tokens, description.
+    """List the skills on the search path: name, source, tokens when loaded, description.
 
     Skills hidden by one of the same name earlier on the search path are listed as shadowed.
-    Tokens are exact cl100k_base counts of each skill's instructions body.
+    TOKENS is what loading the skill costs: the exact cl100k_base count of its block in the context
+    (instructions plus the <skill> tags), the number `route` shows; --format json adds
+    instruction_tokens, the instructions alone (as `show` counts them).
 
     \b
     Example:
@@ -37,7 +42,7 @@ def list_(ctx: click.Context, output_format: str) -> None:
     pack = load_pack(ctx)
     rows: list[dict[str, Any]] = []
     for skill in pack:
-        tokens, error = _tokens(skill)
+        tokens, instruction_tokens, error = _tokens(skill)
         rows.append(
             {
                 "name": skill.name,
@@ -47,6 +52,7 @@ def list_(ctx: click.Context, output_format: str) -> None:
                 "version": skill.version,
                 "description": skill.description,
                 "tokens": tokens,
+                "instruction_tokens": instruction_tokens,
                 "warnings": [str(p) for p in skill.warnings] + ([error] if error else []),
                 "shadowed": [str(s.skill.folder) for s in pack.shadowed if s.by is skill],
             }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from skillpack.cli.common import (
@@ -13,7 +15,7 @@ from skillpack.cli.common import (
     selection_options,
     shorten,
 )
-from skillpack.running import DEFAULT_CATALOG_BUDGET, DEFAULT_MAX_TOKENS, RunResult
+from skillpack.running import DEFAULT_CATALOG_BUDGET, DEFAULT_MAX_TOKENS, NO_BACKEND, RunResult
 
 
 @click.command()
@@ -68,7 +70,8 @@ def run(
 
     TASK may also come on standard input (pass - or nothing). Without --backend, the answer comes
     from Claude when ANTHROPIC_API_KEY is set, else from the local model when skillpack[local] is
-    installed; otherwise the command says so and prints the context it would have sent.
+    installed; otherwise it prints the context it would have sent: on stdout exactly what a model would
+    receive, framed on stderr by the task, the chosen skills and why, the tokens, and what to try next.
 
     \b
     Example:
@@ -91,19 +94,72 @@ def run(
         max_turns=max_turns,
         dry_run=dry_run,
     )
-    if result.dry_run_reason and not dry_run:
+    fallback = bool(result.dry_run_reason) and not dry_run
+    if fallback and output_format == "json":
         echo(f"skillpack: {result.dry_run_reason}", err=True)
     if output_format == "json":
         echo_json(result.report(include_context=explain))
         return
+    if fallback:
+        _introduce(result)
     if result.dry_run:
         _print_dry_run(result)
     else:
         echo(result.answer)
+    if fallback:
+        _next_steps(result)
     for note in result.notes:
         echo(f"note: {note}", err=True)
     if explain:
         _explain(result)
+
+
+def _introduce(result: RunResult) -> None:
+    """Say on stderr, before the context, what a newcomer needs first: the task, the skills and why, the tokens.
+
+    stdout keeps only the context (what a model would receive), so it can still be piped or compared.
+    """
+
+    def say(line: str) -> None:
+        echo(line, err=True)
+
+    selection = result.selection
+    report = selection.report()
+    say(f"task: {shorten(result.task, 100)}")
+    chosen = len(selection.chosen)
+    skills = "skill" if report["skills_installed"] == 1 else "skills"
+    say(f"skills: {chosen} of {report['skills_installed']} {skills}, chosen by the {report['router']} router")
+    if selection.abstained:
+        say(f"  none loaded — {selection.abstain_reason}")
+    for chosen_skill in selection.chosen:
+        why = shorten("; ".join(chosen_skill.evidence) or "-", 70)
+        say(f"  {chosen_skill.skill.name}  confidence {chosen_skill.confidence:.2f}  why: {why}")
+    say(
+        f"tokens: {report['context_tokens']:,} in the context (loading every skill would cost"
+        f" {report['all_skills_tokens']:,})"
+    )
+    if result.context:
+        say("context, exactly as a model would receive it (on stdout):")
+    say("")
+
+
+def _next_steps(result: RunResult) -> None:
+    """Say on stderr, after the context, why no model answered and what to try next."""
+    echo("", err=True)
+    if result.dry_run_reason != NO_BACKEND:
+        echo(f"skillpack: {result.dry_run_reason}", err=True)
+        return
+    echo("no answer: no model backend is available.", err=True)
+    echo(
+        "next: export ANTHROPIC_API_KEY=... for Claude's answer, or pip install 'skillpack[local]' for a local"
+        f" model, and run it again; skillpack route {_task_argument(result.task)} shows how every skill ranked",
+        err=True,
+    )
+
+
+def _task_argument(task: str) -> str:
+    """Return ``task`` quoted for a shell when it is short enough to retype, else ``TASK``."""
+    return shlex.quote(task) if len(task) <= 80 and task.isprintable() else "TASK"
 
 
 def _print_dry_run(result: RunResult) -> None:

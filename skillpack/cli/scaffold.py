@@ -17,7 +17,8 @@ from skillpack.cli.common import echo
     type=click.Choice(["native", "agent-skills"]),
     default="native",
     show_default=True,
-    help="native: skill.yaml + instructions.md; agent-skills: one SKILL.md with YAML front matter.",
+    help="native: skill.yaml + instructions.md; agent-skills: one SKILL.md with YAML front matter holding"
+    " only the specification's fields (name, description).",
 )
 @click.option(
     "--dir",

@@ -1,6 +1,6 @@
 """What the vector routers' tests (embedding, dense) share: a cache, a small library, the same checks.
 
-Fixtures are bound into a test module by assignment (``library = routing_support.library``).
+Fixtures are bound into a test module by assignment (``library = routers.library``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import pytest
 
 from skillpack import SkillPack, UsageError
 from skillpack.routing.vectors import VectorRouter
-from tests.conftest import make_skill, within
+from support.hang import within
+from support.skills import make_skill
 
 
 @pytest.fixture

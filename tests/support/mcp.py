@@ -1,9 +1,9 @@
-"""Helpers for the MCP tests: an isolated environment, a small library, and raw Skills-extension requests."""
+"""Helpers for the MCP tests: a small library, and raw Skills-extension requests."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,9 +13,10 @@ mcp_types = pytest.importorskip(
     "mcp_types", reason="the mcp extra is not installed: pip install 'skillpack[mcp]'"
 )
 
-from conftest import make_skill  # noqa: E402
 from mcp import Client  # noqa: E402
 from pydantic import TypeAdapter  # noqa: E402
+
+from support.skills import make_skill  # noqa: E402
 
 ANY = TypeAdapter(dict[str, Any])
 PNG = base64.b64decode(
@@ -35,15 +36,6 @@ class ListSkills(mcp_types.Request[mcp_types.PaginatedRequestParams | None, Lite
 class GetSkill(mcp_types.Request[GetSkillParams, Literal["skills/get"]]):
     method: Literal["skills/get"] = "skills/get"
     params: GetSkillParams
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Keep HOME, the caches and the skill home inside the test's folder."""
-    for name, sub in (("HOME", "home"), ("XDG_CACHE_HOME", "xdg"), ("SKILLPACK_CACHE", "cache")):
-        monkeypatch.setenv(name, str(tmp_path / sub))
-    monkeypatch.setenv("SKILLPACK_HOME", str(tmp_path / "skill-home"))
-    yield
 
 
 def build_library(root: Path) -> Path:
@@ -102,6 +94,5 @@ __all__ = [
     "GetSkillParams",
     "ListSkills",
     "build_library",
-    "isolated",
     "run",
 ]
