@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from skillpack.backends.base import LOAD_TOOL, Prompt, Reply, Request, Usage
+from skillpack.backends.base import LOAD_TOOL, Backend, Prompt, Reply, Request, Usage
 from skillpack.backends.base import catalog as catalog  # re-exported: the harness counts its tokens
 from skillpack.errors import BackendError, SkillContentError
 
@@ -154,7 +154,7 @@ def prompt(request: Request) -> Prompt:
     return Prompt(system=text, task=request.task, tools=tuple(params.get("tools", ())))
 
 
-class AnthropicBackend:
+class AnthropicBackend(Backend):
     """Answer requests with Claude through the anthropic SDK.
 
     ``client`` may be any ``anthropic.Anthropic`` (tests pass one built on an ``httpx`` mock transport);
@@ -164,6 +164,8 @@ class AnthropicBackend:
 
     name = "anthropic"
     loads_skills = True
+    #: Single-turn requests can go through the Message Batches API at half price (``bench --batch``).
+    supports_batches = True
 
     def __init__(
         self,
@@ -191,8 +193,9 @@ class AnthropicBackend:
         """The ``anthropic.Anthropic`` client requests go through (the harness sends batches with it)."""
         return self._client
 
-    def prompt(self, request: Request) -> Prompt:
-        """Return what the first turn of ``request`` sends (see the module's ``prompt``)."""
+    @classmethod
+    def prompt(cls, request: Request) -> Prompt:
+        """Return what the first turn of ``request`` sends (see the module's ``prompt``); needs no key."""
         return prompt(request)
 
     def generate(self, request: Request) -> Reply:

@@ -36,13 +36,13 @@ STATE_FILE = "batches.json"
 
 
 def batch_client(backend: Any) -> Any:
-    """Return the backend's anthropic SDK client; a backend without one cannot use ``--batch``."""
-    client = getattr(backend, "client", None)
-    if client is None or not hasattr(client, "messages"):
+    """Return the anthropic SDK client of a backend that declares ``supports_batches``."""
+    if not backend.supports_batches:
         raise UsageError(
-            "--batch needs the anthropic backend (an anthropic SDK client); use --backend anthropic"
+            f"--batch needs a backend that declares supports_batches; the {backend.name} backend does not"
+            " — use --backend anthropic"
         )
-    return client
+    return backend.client
 
 
 def params(request: Request, model: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skillpack.backends.base import Backend, Reply, Request, loads_skills
+from skillpack.backends.base import Backend, Reply, Request
 from skillpack.errors import BackendError, SkillpackError, UsageError
 from skillpack.harness.cache import ReplyCache, request_key
 from skillpack.harness.distractors import POSITIONS, installed
@@ -218,29 +218,12 @@ def prepare(
     )
 
 
-def model_window(backend: Any, configured: int | None) -> int | None:
+def model_window(backend: Backend, configured: int | None) -> int | None:
     """Return the context window to check prompts against: ``--context-window``, else the backend's own."""
     if configured is not None:
         return configured
-    for attribute in ("context_window", "context_size"):
-        value = getattr(backend, attribute, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    return None
-
-
-def token_counter(backend: Any) -> Callable[[str], int]:
-    """Return how the backend counts tokens: its ``count_tokens``, a llama.cpp tokenizer, else tiktoken.
-
-    A local model's window is in its own tokens, which differ from cl100k_base counts.
-    """
-    counter = getattr(backend, "count_tokens", None)
-    if callable(counter):
-        return lambda text: int(counter(text))
-    llama = getattr(backend, "llama", None)
-    if callable(llama):
-        return lambda text: len(llama().tokenize(text.encode("utf-8"), special=True))
-    return count_tokens
+    window = backend.context_window
+    return window if window is not None and window > 0 else None
 
 
 def fits(prepared: Prepared, counter: Callable[[str], int], window: int | None) -> bool:
@@ -333,7 +316,7 @@ def call(backend: Backend, request: Request) -> Reply:
     one (``loads_skills``), else through the plain-text protocol of ``skillpack.backends.textload``.
     """
     started = time.monotonic()
-    if request.loadable and not loads_skills(backend):
+    if request.loadable and not backend.loads_skills:
         from skillpack.backends import textload
 
         reply = textload.generate(backend, request)
@@ -367,27 +350,24 @@ def bind_out(out: Path, setup: dict[str, Any]) -> None:
         )
 
 
-def open_backend(config: SweepConfig) -> Any:
-    """Build the configured backend through the plugin registry."""
-    from skillpack.plugins import get_backend
+def open_backend(config: SweepConfig) -> Backend:
+    """Build the configured backend through the plugin registry; threads go to one that declares them."""
+    from skillpack.plugins import backend_class, get_backend
 
     if config.threads is None:
         return get_backend(config.backend, model=config.model)
-    try:
-        return get_backend(config.backend, model=config.model, threads=config.threads)
-    except TypeError as exc:
-        if "threads" not in str(exc):
-            raise
+    if not backend_class(config.backend).supports_threads:
         raise UsageError(
             f"the {config.backend} backend does not take --threads (it runs no model on this CPU) — drop --threads"
-        ) from None
+        )
+    return get_backend(config.backend, model=config.model, threads=config.threads)
 
 
 def run_sweep(
     config: SweepConfig,
     out: Path,
     *,
-    backend: Any = None,
+    backend: Backend | None = None,
     progress: Progress | None = None,
     argv: list[str] | None = None,
     draw: bool = True,
@@ -403,20 +383,22 @@ def run_sweep(
     setup = config.setup(suite.sha256)
     bind_out(out, setup)
     backend = backend if backend is not None else open_backend(config)
-    if config.batch:
-        from skillpack.harness.batch import batch_client
-
-        batch_client(backend)  # refuse a backend without a Batches client before anything is written
+    if config.batch and not backend.supports_batches:
+        # Refused before anything is written.
+        raise UsageError(
+            f"--batch needs a backend that declares supports_batches; the {config.backend} backend does not"
+            " — use --backend anthropic"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SkillpackError(f"{out}: cannot create the out folder: {exc.strerror or exc}") from None
     # Trials carry the registered name the user chose, which may differ from ``backend.name``.
     backend_name = config.backend
-    model = str(config.model or getattr(backend, "model", None) or backend_name)
+    model = str(config.model or backend.model or backend_name)
     window = model_window(backend, config.context_window)
-    counter = token_counter(backend)
-    tools = loads_skills(backend)
+    counter = backend.count_tokens
+    tools = backend.loads_skills
     run_id = config_hash(setup)[:12]
     started = time.monotonic()
     session = {
