@@ -200,7 +200,9 @@ def test_a_factory_registered_as_a_backend_is_refused_with_how_to_fix() -> None:
             register("old", lambda **options: Keyed(**options))
 
     plugins.manager().add(OldStyle(), name="old-style")
-    with pytest.raises(Exception, match=r"not a subclass of skillpack\.backends\.Backend — register the class"):
+    with pytest.raises(
+        Exception, match=r"not a subclass of skillpack\.backends\.Backend — register the class"
+    ):
         plugins.backends()
 
 
