@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 ENTRY_POINT_GROUP = "skillpack"
 
 #: Modules of skillpack itself that implement hooks, registered exactly like third-party plugins.
-BUILTIN_PLUGINS = ("skillpack.routing.builtin", "skillpack.backends.builtin", "skillpack.harness.checks")
+BUILTIN_PLUGINS = ("skillpack.routing.builtin", "skillpack.backends.builtin", "skillpack.checks")
 
 #: What each kind of component is registered through.
 HOOKS = {

@@ -24,7 +24,8 @@ from skillpack.bundled import load_schema
 from skillpack.context import render, render_block
 from skillpack.errors import BackendError, SkillpackError, UsageError
 from skillpack.harness import SweepConfig, load_suite, run_sweep, wilson
-from skillpack.harness.runner import RunResult, plan
+from skillpack.harness.plan import plan
+from skillpack.harness.runner import RunResult
 from skillpack.harness.trials import TrialLog, read_trials
 from skillpack.tokens import count_tokens
 

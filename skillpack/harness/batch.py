@@ -17,14 +17,12 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from skillpack.backends.base import Reply, Request, Usage
 from skillpack.errors import BackendError, SkillpackError, UsageError
 from skillpack.harness.cache import ReplyCache
-
-if TYPE_CHECKING:
-    from skillpack.harness.runner import Finish, Prepared
+from skillpack.harness.plan import Finish, Prepared
 
 #: The API accepts at most this many requests per batch.
 MAX_BATCH_REQUESTS = 10_000
