@@ -142,7 +142,7 @@ def config(suite: Path, **changes: Any) -> SweepConfig:
 
 
 def _no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    import skillpack.harness.batch as batch
+    import skillpack.backends.anthropic.batches as batch
 
     monkeypatch.setattr(batch.time, "sleep", lambda seconds: None)
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from skillpack.context import escape
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from skillpack.skill import Skill
 
 #: The tool through which a model pulls a skill listed in the catalog of ``Request.loadable``.
@@ -137,7 +139,7 @@ class Backend(abc.ABC):
       skills on demand go through the plain-text protocol of ``skillpack.backends.textload``.
     - ``context_window``: tokens the model holds (None: far more than any skill library); the skills
       are fitted into it. An instance may know it only once built (a local model reads it from the file).
-    - ``supports_batches``: answers single-turn requests through a batch API (``batches(out)``).
+    - ``supports_batches``: answers single-turn requests through a batch API (``answer_batch``).
     - ``supports_threads``: its constructor takes ``threads=`` (CPU threads of a model run here).
 
     Raise ``BackendError`` (skillpack.errors) with a clear message on failure.
@@ -168,6 +170,21 @@ class Backend(abc.ABC):
         from skillpack.tokens import count_tokens
 
         return count_tokens(text)
+
+    def answer_batch(
+        self,
+        requests: Mapping[str, Request],
+        *,
+        state_dir: Path,
+        poll_seconds: float = 30.0,
+        sleep: Callable[[float], None] | None = None,
+    ) -> Iterator[tuple[str, Reply | None, str | None]]:
+        """Answer single-turn ``requests`` (by key) through a batch API: yield ``(key, reply, error)``.
+
+        Only a backend that declares ``supports_batches`` implements it; it keeps what it submitted in
+        ``state_dir`` so a run killed while waiting collects the same batches instead of paying twice.
+        """
+        raise NotImplementedError(f"the {self.name} backend does not declare supports_batches")
 
     @abc.abstractmethod
     def generate(self, request: Request) -> Reply:

@@ -345,9 +345,7 @@ def run_sweep(
         if progress:
             progress(done, len(specs), 0, calls[1])
         if config.batch:
-            from skillpack.harness.batch import run_batches
-
-            to_call = run_batches(out, to_call, backend=backend, cache=cache, finish=outcome)
+            to_call = _call_batches(out, to_call, backend, cache, outcome)
         _call_all(to_call, backend, config, cache, outcome)
     all_records = read_trials(trials_path)
     current = [all_records[s.trial_id] for s in specs if s.trial_id in all_records]
@@ -411,6 +409,28 @@ def _call_all(
             f"stopped after {config.stop_after_errors} model calls in a row failed; the last: {last_error} — fix"
             " the cause and run the same command again (finished trials are kept, failed ones retried)"
         )
+
+
+def _call_batches(
+    out: Path, prepared: list[Prepared], backend: Backend, cache: ReplyCache, finish: Finish
+) -> list[Prepared]:
+    """Answer every single-turn trial through the backend's batch API; return the trials left to call.
+
+    Trials that offer skills on demand need a tool loop, which one batch entry cannot run. Replies are
+    cached by content key exactly as synchronous calls are, so a rerun answers them from the cache.
+    """
+    synchronous = [p for p in prepared if p.request.loadable]
+    by_key: dict[str, list[Prepared]] = {}
+    for item in prepared:
+        if not item.request.loadable:
+            by_key.setdefault(item.key, []).append(item)
+    requests = {key: items[0].request for key, items in by_key.items()}
+    for key, reply, error in backend.answer_batch(requests, state_dir=out):
+        if reply is not None:
+            cache.put(key, reply)
+        for index, item in enumerate(by_key.get(key, ())):
+            finish(item, reply, error, index > 0 and reply is not None)
+    return synchronous
 
 
 def _call_order(item: Prepared) -> tuple[int, str, str, int]:

@@ -65,7 +65,7 @@ def build_prompt(
         return Prompt(selection.render("xml"), tuple(s.name for s in selection.skills))
     if strategy == "catalog":
         # The backend renders the catalog from ``loadable``; its text is kept here only to count tokens.
-        from skillpack.backends.anthropic import catalog
+        from skillpack.backends.base import catalog
 
         return Prompt("", (), tuple(installed), catalog(tuple(installed)))
     raise UsageError(f"unknown strategy {strategy!r}; choose from: {', '.join(STRATEGIES)}")
