@@ -28,6 +28,8 @@ from skillpack.harness.report import Report, write_manifest, write_report
 from skillpack.harness.strategies import build_prompt
 from skillpack.harness.suite import Suite, load_suite
 from skillpack.harness.trials import FINISHED, TrialLog, read_trials
+from skillpack.plugins import get_router
+from skillpack.routing.base import Router
 from skillpack.tokens import count_tokens
 
 #: Progress callback: ``progress(done, total, calls_done, calls_total)`` after every trial. Trials
@@ -50,11 +52,18 @@ class RunResult:
 
 
 def prepare(
-    suite: Suite, spec: TrialSpec, config: SweepConfig, backend_name: str, *, tools: bool = True
+    suite: Suite,
+    spec: TrialSpec,
+    config: SweepConfig,
+    backend_name: str,
+    *,
+    tools: bool = True,
+    router: Router | None = None,
 ) -> Prepared:
     """Build the trial's prompt and request and count its context tokens.
 
     ``tools=False``: the backend gets skills on demand as plain text, so that catalog is counted.
+    ``router`` is the sweep's router, built once (default: built from ``config.router`` for this trial).
     """
     skills = installed(
         suite, spec.task, size=spec.size, position=spec.position, seed=config.seed + spec.repeat
@@ -67,7 +76,7 @@ def prepare(
         gold=gold,
         k=config.k,
         budget=config.budget,
-        router=config.router,
+        router=router or config.router,
     )
     if prompt.loadable and not tools:
         from dataclasses import replace
@@ -275,6 +284,8 @@ def run_sweep(
     window = model_window(backend, config.context_window)
     counter = backend.count_tokens
     tools = backend.loads_skills
+    # One router for the whole sweep: it is built (and its settings read) once, not once per trial.
+    router = get_router(config.router) if "routed" in config.strategies else None
     run_id = config_hash(setup)[:12]
     started = time.monotonic()
     session = {
@@ -332,7 +343,7 @@ def run_sweep(
 
         to_call: list[Prepared] = []
         for spec in pending:
-            prepared = prepare(suite, spec, config, backend_name, tools=tools)
+            prepared = prepare(suite, spec, config, backend_name, tools=tools, router=router)
             if not fits(prepared, counter, window):
                 finish(
                     record(run_id, suite, prepared, backend=backend_name, model=model, status="does_not_fit")
