@@ -22,7 +22,7 @@ import pluggy
 hookspec = pluggy.HookspecMarker("skillpack")
 hookimpl = pluggy.HookimplMarker("skillpack")
 
-#: ``register(name, factory)``: ``factory(**options)`` returns an object implementing the protocol.
+#: ``register(name, cls)``: ``cls(**options)`` builds the component; its capabilities are class attributes.
 Register = Callable[[str, Callable[..., Any]], None]
 
 #: A skill source: given the working directory, return folders to search (each a skill folder or a
@@ -39,21 +39,24 @@ RegisterCheck = Callable[[str, Check], None]
 
 @hookspec
 def skillpack_register_routers(register: Register) -> None:
-    """Register routers: call ``register(name, factory)`` once per router.
+    """Register routers: call ``register(name, router_class)`` once per router.
 
-    ``factory(**options)`` must return a ``skillpack.routing.Router``. Names are unique across plugins;
+    ``router_class(**options)`` must return a ``skillpack.routing.Router``; a router that asks a model
+    declares ``needs_backend = True`` and takes ``backend=`` and ``model=``. Names are unique across plugins;
     registering a name twice is an error that names both plugins.
     """
 
 
 @hookspec
 def skillpack_register_backends(register: Register) -> None:
-    """Register model backends: call ``register(name, factory)`` once per backend.
+    """Register model backends: call ``register(name, BackendClass)`` once per backend.
 
-    ``factory(**options)`` must return a ``skillpack.backends.Backend`` (an object with a ``name`` and a
-    ``generate(request) -> Reply`` method). Options skillpack passes: ``model`` (``str | None``, the
-    backend's default when None). A factory that cannot work here (missing key, missing extra) raises
-    ``BackendError`` or ``MissingExtraError`` with a one-line fix. Names are unique across plugins.
+    ``BackendClass`` must subclass ``skillpack.backends.Backend``; its capabilities (``loads_skills``,
+    ``context_window``, ``supports_batches``, ``supports_threads``) and ``prompt`` are read from it, so a
+    dry run needs no instance. Options skillpack passes: ``model`` (``str | None``, the backend's default
+    when None), and ``threads`` only when it declares ``supports_threads``. A constructor that cannot
+    work here (missing key, missing extra) raises ``BackendError`` or ``MissingExtraError`` with a
+    one-line fix. Names are unique across plugins.
     """
 
 

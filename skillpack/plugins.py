@@ -14,17 +14,21 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from skillpack import hookspecs
 from skillpack.errors import SkillpackError, UnknownComponentError
 
+if TYPE_CHECKING:
+    from skillpack.backends.base import Backend
+    from skillpack.routing.base import Router
+
 ENTRY_POINT_GROUP = "skillpack"
 
 #: Modules of skillpack itself that implement hooks, registered exactly like third-party plugins.
-BUILTIN_PLUGINS = ("skillpack.routing.builtin", "skillpack.backends.builtin", "skillpack.harness.checks")
+BUILTIN_PLUGINS = ("skillpack.routing.builtin", "skillpack.backends.builtin", "skillpack.checks")
 
 #: What each kind of component is registered through.
 HOOKS = {
@@ -39,17 +43,40 @@ _manager: Manager | None = None
 
 
 class Manager(pluggy.PluginManager):
-    """A pluggy manager that remembers where each plugin came from and which ones failed to load."""
+    """A pluggy manager that remembers where each plugin came from and which ones failed to load.
+
+    What the registration hooks return is collected once per manager and kept until a plugin is
+    registered or unregistered, so building a router does not call every plugin again.
+    """
 
     def __init__(self) -> None:
         super().__init__("skillpack")
         self.origins: dict[str, str] = {}
         self.failures: dict[str, str] = {}
+        self._registered: dict[str, dict[str, tuple[Any, str]]] = {}
+        self._registered_lock = threading.RLock()
 
     def add(self, plugin: object, *, name: str, origin: str = "registered at run time") -> None:
         """Register ``plugin`` as ``name`` and remember ``origin`` for ``skillpack plugins``."""
         self.register(plugin, name=name)
         self.origins[name] = origin
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        with self._registered_lock:
+            self._registered.clear()
+            return super().register(plugin, name=name)
+
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any:
+        with self._registered_lock:
+            self._registered.clear()
+            return super().unregister(plugin, name=name)
+
+    def registered(self, hook_name: str) -> dict[str, tuple[Any, str]]:
+        """Return ``{name: (thing, plugin name)}`` for ``hook_name``, calling the hook once per manager."""
+        with self._registered_lock:
+            if hook_name not in self._registered:
+                self._registered[hook_name] = _collect(self, hook_name)
+            return self._registered[hook_name]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +143,16 @@ def reset() -> None:
 
 
 def _collect(pm: pluggy.PluginManager, hook_name: str) -> dict[str, tuple[Any, str]]:
-    """Call ``hook_name`` on every plugin; return ``{name: (thing, plugin name)}``."""
+    """Call ``hook_name`` through ``pm.hook``, plugin by plugin; return ``{name: (thing, plugin name)}``.
+
+    Each plugin is called through a subset of the hook (``subset_hook_caller``), so pluggy's tracing and
+    ``add_hookcall_monitoring`` see every call, and each registration is attributed to its plugin.
+    """
     found: dict[str, tuple[Any, str]] = {}
-    for impl in getattr(pm.hook, hook_name).get_hookimpls():
-        plugin_name = impl.plugin_name
+    hook = getattr(pm.hook, hook_name)
+    plugin_names = [impl.plugin_name for impl in hook.get_hookimpls()]
+    for plugin_name in plugin_names:
+        others = [pm.get_plugin(name) for name in plugin_names if name != plugin_name]
 
         def register(name: str, thing: Any, _plugin: str = plugin_name) -> None:
             if not isinstance(name, str) or not name:
@@ -129,10 +162,11 @@ def _collect(pm: pluggy.PluginManager, hook_name: str) -> dict[str, tuple[Any, s
                     f"plugin {_plugin!r} registers {name!r}, which {found[name][1]!r} already registered;"
                     " uninstall one of the two plugins"
                 )
+            _check_kind(hook_name, name, thing, _plugin)
             found[name] = (thing, _plugin)
 
         try:
-            impl.function(register=register)
+            pm.subset_hook_caller(hook_name, remove_plugins=others)(register=register)
         except SkillpackError:
             raise
         except Exception as exc:
@@ -143,42 +177,74 @@ def _collect(pm: pluggy.PluginManager, hook_name: str) -> dict[str, tuple[Any, s
     return found
 
 
-def _things(pm: pluggy.PluginManager | None, kind: str) -> dict[str, Any]:
-    return {name: thing for name, (thing, _) in _collect(pm or manager(), HOOKS[kind]).items()}
+def _check_kind(hook_name: str, name: str, thing: Any, plugin: str) -> None:
+    """Refuse a backend that is not a ``Backend`` class: its capabilities are read from the class."""
+    if hook_name != HOOKS["backend"]:
+        return
+    from skillpack.backends.base import Backend
+
+    if not (isinstance(thing, type) and issubclass(thing, Backend)):
+        raise SkillpackError(
+            f"plugin {plugin!r} registers backend {name!r} as {thing!r}, not a subclass of"
+            " skillpack.backends.Backend — register the class (see docs/PLUGINS.md)"
+        )
 
 
-def routers(pm: pluggy.PluginManager | None = None) -> dict[str, Callable[..., Any]]:
-    """Return ``{name: factory}`` for every registered router."""
+def _things(pm: Manager | None, kind: str) -> dict[str, Any]:
+    return {name: thing for name, (thing, _) in (pm or manager()).registered(HOOKS[kind]).items()}
+
+
+def routers(pm: Manager | None = None) -> dict[str, Callable[..., Router]]:
+    """Return ``{name: class or factory}`` for every registered router."""
     return _things(pm, "router")
 
 
-def get_router(name: str, **options: Any) -> Any:
-    """Build the router registered as ``name``; ``UnknownComponentError`` lists the known ones."""
+def router_factory(name: str) -> Callable[..., Router]:
+    """Return what builds the router registered as ``name``; ``UnknownComponentError`` lists the known ones."""
     found = routers()
     if name not in found:
         raise UnknownComponentError("router", name, list(found))
-    return found[name](**options)
+    return found[name]
 
 
-def backends(pm: pluggy.PluginManager | None = None) -> dict[str, Callable[..., Any]]:
-    """Return ``{name: factory}`` for every registered model backend."""
+def router_needs_backend(name: str) -> bool:
+    """Return whether the router registered as ``name`` declares ``needs_backend`` (it asks a model)."""
+    from skillpack.routing.base import needs_backend
+
+    return needs_backend(router_factory(name))
+
+
+def get_router(name: str, **options: Any) -> Router:
+    """Build the router registered as ``name``; ``UnknownComponentError`` lists the known ones."""
+    built: Router = router_factory(name)(**options)
+    return built
+
+
+def backends(pm: Manager | None = None) -> dict[str, type[Backend]]:
+    """Return ``{name: Backend subclass}`` for every registered model backend."""
     return _things(pm, "backend")
 
 
-def get_backend(name: str, **options: Any) -> Any:
-    """Build the backend registered as ``name`` with ``options`` (e.g. ``model=``)."""
+def backend_class(name: str) -> type[Backend]:
+    """Return the backend class registered as ``name``; ``UnknownComponentError`` lists the known ones."""
     found = backends()
     if name not in found:
         raise UnknownComponentError("backend", name, list(found))
-    return found[name](**options)
+    return found[name]
 
 
-def sources(pm: pluggy.PluginManager | None = None) -> dict[str, hookspecs.Source]:
+def get_backend(name: str, **options: Any) -> Backend:
+    """Build the backend registered as ``name`` with ``options`` (e.g. ``model=``; ``threads=`` only for a
+    backend that declares ``supports_threads``)."""
+    return backend_class(name)(**options)
+
+
+def sources(pm: Manager | None = None) -> dict[str, hookspecs.Source]:
     """Return ``{name: source}`` for every registered skill source."""
     return _things(pm, "source")
 
 
-def source_folders(cwd: Path, pm: pluggy.PluginManager | None = None) -> list[tuple[Path, str]]:
+def source_folders(cwd: Path, pm: Manager | None = None) -> list[tuple[Path, str]]:
     """Return ``(folder, source name)`` for every folder the registered sources offer, in order."""
     folders: list[tuple[Path, str]] = []
     for name, source in sources(pm).items():
@@ -192,7 +258,7 @@ def source_folders(cwd: Path, pm: pluggy.PluginManager | None = None) -> list[tu
     return folders
 
 
-def checks(pm: pluggy.PluginManager | None = None) -> dict[str, hookspecs.Check]:
+def checks(pm: Manager | None = None) -> dict[str, hookspecs.Check]:
     """Return ``{name: check}`` for every registered answer check."""
     return _things(pm, "check")
 
@@ -210,7 +276,7 @@ def plugins(pm: Manager | None = None) -> list[PluginInfo]:
     pm = pm or manager()
     provides: dict[str, dict[str, list[str]]] = {}
     for kind, hook_name in HOOKS.items():
-        for name, (_, plugin_name) in _collect(pm, hook_name).items():
+        for name, (_, plugin_name) in pm.registered(hook_name).items():
             provides.setdefault(plugin_name, {}).setdefault(kind, []).append(name)
     found = []
     for name, plugin in pm.list_name_plugin():

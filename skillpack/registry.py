@@ -29,13 +29,15 @@ from skillpack.errors import ManifestError, SkillNotFoundError, UsageError
 from skillpack.manifest import AGENT_SKILLS_MANIFEST, NATIVE_MANIFEST, is_manifest_entry, read_manifest
 from skillpack.paths import escapes_through_symlink
 from skillpack.problems import Problem
-from skillpack.running import run as _run
-from skillpack.selection import select as _select
 from skillpack.skill import Skill
 from skillpack.validation import cache_salt, content_problems
 
 if TYPE_CHECKING:
+    from skillpack.backends.base import Backend
     from skillpack.cache import ManifestStore
+    from skillpack.routing.base import Router
+    from skillpack.running import RunResult
+    from skillpack.selection import Selection
 
 PROJECT_DIRS = (".skillpack/skills", ".agents/skills", ".claude/skills")
 
@@ -267,12 +269,70 @@ class SkillPack:
                     self._cache[key] = build()
         return self._cache[key]
 
-    #: ``pack.select(task, *, k=5, budget=None, router="lexical", format="xml", catalog_budget=None,
-    #: relative_floor=None)``: route and assemble under a budget (``skillpack.selection.select``).
-    select = _select
-    #: ``pack.run(task, *, backend=None, model=None, router="lexical", k=5, budget=None, ...)``: route,
-    #: assemble and ask a model (``skillpack.running.run``).
-    run = _run
+    # The pipeline sits above this floor: these methods import it when called, and it imports this
+    # module only for types, so there is no cycle.
+
+    def select(
+        self,
+        task: str,
+        *,
+        k: int = 5,
+        budget: int | None = None,
+        router: str | Router = "lexical",
+        format: str = "xml",
+        catalog_budget: int | None = None,
+        relative_floor: float | None = None,
+        min_confidence: float | None = None,
+    ) -> Selection:
+        """Route ``task`` and assemble the chosen skills under ``budget`` (see ``skillpack.selection.select``)."""
+        from skillpack.selection import select
+
+        return select(
+            self,
+            task,
+            k=k,
+            budget=budget,
+            router=router,
+            format=format,
+            catalog_budget=catalog_budget,
+            relative_floor=relative_floor,
+            min_confidence=min_confidence,
+        )
+
+    def run(
+        self,
+        task: str,
+        *,
+        backend: Backend | str | None = None,
+        model: str | None = None,
+        router: Router | str = "lexical",
+        k: int = 5,
+        budget: int | None = None,
+        min_confidence: float | None = None,
+        load_on_demand: bool = True,
+        catalog_budget: int = 1000,
+        max_tokens: int = 4096,
+        max_turns: int = 4,
+        dry_run: bool = False,
+    ) -> RunResult:
+        """Route ``task``, assemble the skills and ask ``backend`` (see ``skillpack.running.run``)."""
+        from skillpack.running import run
+
+        return run(
+            self,
+            task,
+            backend=backend,
+            model=model,
+            router=router,
+            k=k,
+            budget=budget,
+            min_confidence=min_confidence,
+            load_on_demand=load_on_demand,
+            catalog_budget=catalog_budget,
+            max_tokens=max_tokens,
+            max_turns=max_turns,
+            dry_run=dry_run,
+        )
 
 
 def _manifest_store(folder: Path, salt: str) -> ManifestStore:

@@ -10,7 +10,6 @@ dry run shows exactly what a real run sends.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,7 +26,8 @@ from skillpack.backends.base import (
     catalog_tail,
     plain_prompt,
 )
-from skillpack.errors import BackendError, MissingExtraError, SkillpackError, UsageError
+from skillpack.backends.default import default_backend_name
+from skillpack.errors import BackendError, SkillpackError, UsageError
 from skillpack.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -112,15 +112,6 @@ class RunResult:
         return data
 
 
-def default_backend_name() -> str | None:
-    """Return the backend to use when none is named: anthropic with a key, else local if installed."""
-    if os.environ.get("ANTHROPIC_API_KEY", "").strip():
-        return "anthropic"
-    from skillpack.backends.local import is_available
-
-    return "local" if is_available() else None
-
-
 def run(
     pack: SkillPack,
     task: str,
@@ -160,8 +151,9 @@ def run(
         if backend is None and not dry_run:
             reason = NO_BACKEND
     built: Backend | None = None
-    # What renders the prompt: the backend, or (a dry run without a key or extra) its factory.
-    renderer: object = None
+    # What renders the prompt and declares the capabilities: the backend, or its class when a dry run
+    # cannot build it (no key, no extra).
+    renderer: Backend | type[Backend] | None = None
     if dry_run and backend is not None:
         built, renderer = _build_for_dry_run(backend, model)
     elif backend is not None:
@@ -171,15 +163,14 @@ def run(
     selection = pack.select(task, k=k, budget=fitted, router=chooser, min_confidence=min_confidence)
     notes: tuple[str, ...] = selection.cut_notes
     if fitted != budget and any(r.reason.startswith("over budget") for r in selection.rejected):
-        window = getattr(built, "context_window", "?")
+        window = built.context_window if built is not None else "?"
         owner = built.name if built is not None else "the backend"
         notes = (
             f"the skills' budget is {fitted} tokens, to fit the {window}-token context of {owner}",
             *notes,
         )
     context = selection.render()
-    # A backend that cannot run the load_skill loop says so with ``loads_skills = False``.
-    loads = load_on_demand and getattr(renderer, "loads_skills", True) is not False
+    loads = load_on_demand and (renderer is None or renderer.loads_skills)
     loadable = _loadable(selection, catalog_budget) if loads else ()
     names = tuple(s.name for s in loadable)
     request = Request(
@@ -199,47 +190,52 @@ def run(
     return RunResult(task, selection, context, names, built.name, reply, run_notes=notes, prompt=prompt)
 
 
-def _prompt(renderer: object, request: Request) -> Prompt:
-    """Return what ``renderer`` (a backend or its factory) sends for ``request``; plain without ``prompt``."""
-    render = getattr(renderer, "prompt", None)
-    if not callable(render):
+def _prompt(renderer: Backend | type[Backend] | None, request: Request) -> Prompt:
+    """Return what ``renderer`` (a backend or its class) sends for ``request``; plain without a backend."""
+    if renderer is None:
         return plain_prompt(request)
-    built = render(request)
+    built = renderer.prompt(request)
     if not isinstance(built, Prompt):
         raise BackendError(
-            f"backend {getattr(renderer, 'name', renderer)!r}: prompt() returned {type(built).__name__},"
+            f"backend {renderer.name!r}: prompt() returned {type(built).__name__},"
             " not a skillpack.backends.base.Prompt — fix the backend's plugin"
         )
     return built
 
 
-def _guarded(backend: object, action: str, call: Callable[[], T]) -> T:
+def _guarded(backend: Backend | type[Backend] | None, action: str, call: Callable[[], T]) -> T:
     """Run ``call``; a third-party backend's own exception becomes one ``BackendError`` line."""
     try:
         return call()
     except SkillpackError:
         raise
     except Exception as exc:  # not a traceback: one line naming the backend
-        name = getattr(backend, "name", backend)
+        name = backend.name if backend is not None else None
         what = "failed" if action == "answer" else f"failed to build its {action}"
         raise BackendError(f"backend {name!r} {what}: {type(exc).__name__}: {exc}") from exc
 
 
-def _build_for_dry_run(backend: Backend | str, model: str | None) -> tuple[Backend | None, object]:
+def _build_for_dry_run(
+    backend: Backend | str, model: str | None
+) -> tuple[Backend | None, Backend | type[Backend]]:
     """Return the backend and what renders its prompt; a dry run needs no API key and no extra.
 
-    When the named backend cannot be built here (no key, extra missing), its registered factory
-    renders the prompt instead, if it can (skillpack's own factories can), and nothing is fitted to a
-    context window.
+    When the named backend cannot be built here (no key, an extra missing, or a plugin's constructor
+    failing for want of its own credentials), its registered class renders the prompt instead
+    (``Backend.prompt`` is a class method) and nothing is fitted to a context window.
     """
     if not isinstance(backend, str):
-        return backend, backend
+        built = _build(backend, model)
+        return built, built
+    from skillpack.plugins import backend_class
+
+    cls = backend_class(backend)
     try:
         built = _build(backend, model)
-    except (BackendError, MissingExtraError):
-        from skillpack.plugins import backends
-
-        return None, backends().get(backend)
+    except UsageError:
+        raise
+    except Exception:  # a dry run sends nothing, so it needs nothing the constructor wanted
+        return None, cls
     return built, built
 
 
@@ -248,10 +244,10 @@ def _fit_budget(backend: Backend | None, budget: int | None, task: str, max_toke
 
     The room left for the skills is the window minus the task, a quarter of the window kept for the
     answer (at most ``max_tokens``), and 64 tokens for the chat template. Backends without a
-    ``context_window`` attribute (Claude's is far larger than any skill library) are left alone.
+    ``context_window`` (Claude's is far larger than any skill library) are left alone.
     """
-    window = getattr(backend, "context_window", None)
-    if not isinstance(window, int):
+    window = backend.context_window if backend is not None else None
+    if window is None:
         return budget
     room = window - count_tokens(task) - min(max_tokens, window // 4) - 64
     if room < 1:
@@ -263,8 +259,13 @@ def _fit_budget(backend: Backend | None, budget: int | None, task: str, max_toke
 
 
 def _build(backend: Backend | str, model: str | None) -> Backend:
-    if not isinstance(backend, str):
+    if isinstance(backend, Backend):
         return backend
+    if not isinstance(backend, str):
+        raise UsageError(
+            f"the backend {backend!r} is not a skillpack.backends.Backend — subclass it, so that what the"
+            " backend can do is declared (see docs/PLUGINS.md)"
+        )
     from skillpack.plugins import get_backend
 
     built: Backend = get_backend(backend, model=model)
@@ -272,11 +273,12 @@ def _build(backend: Backend | str, model: str | None) -> Backend:
 
 
 def _router(router: Router | str, backend: Backend | None, model: str | None) -> Router | str:
-    """Give the ``llm`` router the run's own backend, so routing and answering use the same model."""
-    if router == "llm" and backend is not None:
-        from skillpack.routing.llm import LLMRouter
+    """Give a router that declares ``needs_backend`` the run's own backend: routing and answering share it."""
+    if isinstance(router, str) and backend is not None:
+        from skillpack.plugins import get_router, router_needs_backend
 
-        return LLMRouter(backend=backend, model=model)
+        if router_needs_backend(router):
+            return get_router(router, backend=backend, model=model)
     return router
 
 

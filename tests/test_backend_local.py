@@ -93,13 +93,13 @@ def test_public_context_window_and_token_count_are_the_models_own() -> None:
     assert backend.count_tokens("") <= 1 < backend.count_tokens(text)
 
 
-def test_the_local_factory_renders_the_plain_prompt_without_building_the_backend() -> None:
-    from skillpack.backends.builtin import local as factory
+def test_the_local_class_renders_the_plain_prompt_without_building_the_backend() -> None:
+    from skillpack.backends.local import LocalBackend
 
     request = Request(system="<skills>\n</skills>\n", task="hello")
-    prompt = factory.prompt(request)
+    prompt = LocalBackend.prompt(request)
     assert (prompt.system, prompt.task, prompt.tools) == (request.system, "hello", ())
-    assert factory.loads_skills is False
+    assert LocalBackend.loads_skills is False and LocalBackend.supports_threads is True
 
 
 # -- threads ------------------------------------------------------------------------------------------

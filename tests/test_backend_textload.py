@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from skillpack.backends import textload
-from skillpack.backends.base import Request, loads_skills
+from skillpack.backends.base import Request
 from skillpack.backends.fake import FakeBackend
 from skillpack.registry import SkillPack
 from skillpack.skill import Skill
@@ -88,5 +88,4 @@ def test_the_capability_is_declared_never_inferred_from_the_name() -> None:
     class NoTools(FakeBackend):
         loads_skills = False
 
-    assert loads_skills(Local()) is True and loads_skills(NoTools()) is False
-    assert loads_skills(object()) is True
+    assert Local().loads_skills is True and NoTools().loads_skills is False

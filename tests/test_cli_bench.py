@@ -21,7 +21,14 @@ from skillpack.harness.trials import TrialLog, read_trials
 from skillpack.hookspecs import hookimpl
 
 
-class Flaky(FakeBackend):
+class KnownAnswer(FakeBackend):
+    """Answers every task of the suite within its first words, as a good model would."""
+
+    def __init__(self, *, model: str | None = None) -> None:
+        super().__init__(model=model, responder=within_first(LIMIT_EXAMPLE))
+
+
+class Flaky(KnownAnswer):
     """Fails while ``failing`` is set, as an API outage or an unknown model would."""
 
     failing = ""
@@ -38,10 +45,8 @@ class ExtraBackendsPlugin:
     @staticmethod
     @hookimpl
     def skillpack_register_backends(register: Any) -> None:
-        register(
-            "known-answer", lambda **options: FakeBackend(responder=within_first(LIMIT_EXAMPLE), **options)
-        )
-        register("flaky", lambda **options: Flaky(responder=within_first(LIMIT_EXAMPLE), **options))
+        register("known-answer", KnownAnswer)
+        register("flaky", Flaky)
 
 
 @pytest.fixture(autouse=True)
@@ -138,11 +143,15 @@ def test_some_errors_exit_1_with_how_to_retry(tmp_path: Path) -> None:
             raise BackendError("fake: timeout")
         return "QX"
 
+    class Sometimes(FakeBackend):
+        def __init__(self, *, model: str | None = None) -> None:
+            super().__init__(model=model, responder=sometimes)
+
     class Once:
         @staticmethod
         @hookimpl
         def skillpack_register_backends(register: Any) -> None:
-            register("sometimes", lambda **options: FakeBackend(responder=sometimes, **options))
+            register("sometimes", Sometimes)
 
     plugins.manager().add(Once, name="test-sometimes")
     try:
@@ -182,7 +191,7 @@ def test_some_errors_exit_1_with_how_to_retry(tmp_path: Path) -> None:
         (["--backend", "fake", "--positions", "top"], "unknown position 'top'"),
         (
             ["--backend", "fake", "--sizes", "1", "--batch"],
-            "--batch needs the anthropic backend (an anthropic SDK client); use --backend anthropic",
+            "--batch needs a backend that declares supports_batches; the fake backend does not — use --backend anthropic",
         ),
         (["--backend", "fake", "--jobs", "0"], "--jobs must be at least 1"),
         (["--backend", "fake", "--tasks", "t9"], "no task 't9'"),

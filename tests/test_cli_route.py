@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from skillpack import plugins
-from skillpack.backends.base import Reply, Request, Usage
+from skillpack.backends.base import Backend, Reply, Request, Usage
 from skillpack.cli.main import cli
 from skillpack.hookspecs import Register, hookimpl
 
@@ -46,7 +46,7 @@ def invoke(library: Path, skill_home: Path) -> Callable[..., Result]:
     return call
 
 
-class Chooser:
+class Chooser(Backend):
     """A backend that picks the changelog skill and remembers the model it was built for."""
 
     name = "chooser"

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 from support.http import anthropic_http_module
 
 from skillpack import plugins
-from skillpack.backends.base import Reply, Request, Usage
+from skillpack.backends.base import Backend, Reply, Request, Usage
 from skillpack.backends.fake import BANNER
 from skillpack.cli.main import cli
 from skillpack.hookspecs import Register, hookimpl
@@ -59,7 +59,7 @@ def no_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("skillpack.backends.local.is_available", lambda: False)
 
 
-class Broken:
+class Broken(Backend):
     name = "broken"
 
     def __init__(self, *, model: str | None = None) -> None:
@@ -69,7 +69,7 @@ class Broken:
         raise RuntimeError("lost the connection after 12 tokens")
 
 
-class Scripted:
+class Scripted(Backend):
     """A backend that routes to the changelog skill, then answers."""
 
     name = "scripted"

@@ -138,7 +138,7 @@ def config(suite: Path, **changes: Any) -> SweepConfig:
 
 
 def _no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    import skillpack.harness.batch as batch
+    import skillpack.backends.anthropic.batches as batch
 
     monkeypatch.setattr(batch.time, "sleep", lambda seconds: None)
 
@@ -262,5 +262,5 @@ def test_batch_needs_an_anthropic_client(tmp_path: Path) -> None:
     from skillpack.backends.fake import FakeBackend
     from skillpack.errors import UsageError
 
-    with pytest.raises(UsageError, match="--batch needs the anthropic backend"):
+    with pytest.raises(UsageError, match="--batch needs a backend that declares supports_batches"):
         run_sweep(config(write_suite(tmp_path)), tmp_path / "out", backend=FakeBackend(), draw=False)

@@ -24,7 +24,8 @@ from skillpack.bundled import load_schema
 from skillpack.context import render, render_block
 from skillpack.errors import BackendError, SkillpackError, UsageError
 from skillpack.harness import SweepConfig, load_suite, run_sweep, wilson
-from skillpack.harness.runner import RunResult, plan
+from skillpack.harness.plan import plan
+from skillpack.harness.runner import RunResult
 from skillpack.harness.trials import TrialLog, read_trials
 from skillpack.tokens import count_tokens
 
@@ -396,3 +397,35 @@ def test_threads_reach_the_backend_and_a_backend_without_them_is_told(tmp_path: 
     with pytest.raises(UsageError, match=r"the fake backend does not take --threads"):
         open_backend(config(write_suite(tmp_path), threads=2))
     assert "threads" not in config(write_suite(tmp_path), threads=2).setup("x")
+
+
+def test_the_routed_strategy_builds_its_router_once_per_sweep(tmp_path: Path) -> None:
+    from skillpack import plugins
+    from skillpack.hookspecs import Register, hookimpl
+    from skillpack.routing.lexical import LexicalRouter
+
+    built: list[object] = []
+
+    class Counted(LexicalRouter):
+        def __init__(self, **options: Any) -> None:
+            super().__init__(**options)
+            built.append(self)
+
+    class CountedPlugin:
+        @hookimpl
+        def skillpack_register_routers(self, register: Register) -> None:
+            register("counted", Counted)
+
+    plugins.manager().add(CountedPlugin(), name="counted-plugin")
+    try:
+        result = sweep(
+            config(
+                write_suite(tmp_path), strategies=("routed",), router="counted", positions=("start", "end")
+            ),
+            tmp_path / "out",
+            backend=FakeBackend(),
+        )
+    finally:
+        plugins.manager().unregister(name="counted-plugin")
+    assert result.planned > 1 and set(result.counts) == {"ok"}
+    assert len(built) == 1

@@ -47,7 +47,7 @@ def test_bundled_suite_has_enough_tasks_and_look_alike_distractors() -> None:
 
 
 def test_bundled_answers_cannot_be_known_without_the_gold_skill() -> None:
-    from skillpack.harness.checks import contains
+    from skillpack.checks import contains
 
     suite = load_suite(BUNDLED_SUITE)
     for task in suite.tasks:
@@ -237,7 +237,7 @@ def test_office_facts_has_look_alikes_and_the_same_office_in_every_family() -> N
 
 
 def test_office_facts_tasks_without_a_gold_skill_are_checkable() -> None:
-    from skillpack.harness.checks import contains
+    from skillpack.checks import contains
 
     suite = load_suite(FACTS)
     no_skill = [t for t in suite.tasks if not t.gold]

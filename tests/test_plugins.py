@@ -14,14 +14,14 @@ import pluggy
 import pytest
 
 from skillpack import plugins
-from skillpack.backends.base import Reply, Request
+from skillpack.backends.base import Backend, Reply, Request
 from skillpack.errors import SkillpackError, UnknownComponentError
 from skillpack.hookspecs import Register, RegisterCheck, RegisterSource, hookimpl
 from skillpack.registry import SkillPack
 from skillpack.routing.base import Ranking
 
 
-class EchoBackend:
+class EchoBackend(Backend):
     name = "echo"
 
     def __init__(self, *, model: str | None = None) -> None:

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from skillpack.backends.base import Prompt, Reply, Request, catalog
+from skillpack.backends.base import Backend, Prompt, Reply, Request, catalog
+from skillpack.backends.default import default_backend_name
 from skillpack.backends.fake import FakeBackend
 from skillpack.errors import BackendError, UsageError
 from skillpack.registry import SkillPack
-from skillpack.running import NO_BACKEND, RunResult, default_backend_name, run
+from skillpack.running import NO_BACKEND, RunResult, run
 from skillpack.tokens import count_tokens
 
 TASK = "write a git commit message for this change"
@@ -239,7 +240,7 @@ def test_the_llm_router_uses_the_runs_own_backend(pack: SkillPack) -> None:
 
 
 def test_a_backend_failing_mid_run_is_one_backend_error(pack: SkillPack) -> None:
-    class Exploding:
+    class Exploding(Backend):
         name = "exploding"
 
         def generate(self, request: Request) -> Reply:
@@ -250,6 +251,16 @@ def test_a_backend_failing_mid_run_is_one_backend_error(pack: SkillPack) -> None
     assert str(caught.value) == "backend 'exploding' failed: ConnectionResetError: connection reset by peer"
     with pytest.raises(BackendError, match=r"^fake: the scripted reply failed"):
         pack.run(TASK, backend=FakeBackend(responses=[TimeoutError("slow")]))
+
+
+def test_a_backend_must_declare_its_capabilities_by_subclassing_backend(pack: SkillPack) -> None:
+    class Undeclared:
+        name = "undeclared"
+
+    with pytest.raises(
+        UsageError, match=r"^the backend <.*Undeclared object .*> is not a skillpack.backends.Backend"
+    ):
+        pack.run(TASK, backend=Undeclared())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

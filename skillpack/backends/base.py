@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import abc
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from skillpack.context import catalog_entry as context_catalog_entry
 from skillpack.context import catalog_frame, render_catalog
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from skillpack.skill import Skill
 
 #: The tool through which a model pulls a skill listed in the catalog of ``Request.loadable``.
@@ -109,8 +112,7 @@ class Reply:
 class Prompt:
     """What a backend sends a model for a request's first turn: the system text, tools and task.
 
-    A backend with a ``prompt(request) -> Prompt`` method is asked for it by dry runs, so what they
-    show is what the backend builds; a backend without one sends ``plain_prompt(request)``.
+    Dry runs ask the backend's class (``Backend.prompt``), so what they show is what the backend builds.
     """
 
     system: str
@@ -127,31 +129,67 @@ def plain_prompt(request: Request) -> Prompt:
     return Prompt(system=request.system, task=request.task)
 
 
-@runtime_checkable
-class Backend(Protocol):
-    """A model behind one method. Raise ``BackendError`` (skillpack.errors) with a clear message on failure.
+class Backend(abc.ABC):
+    """A model behind one method; what it can do is declared as class attributes, never guessed.
 
-    Optional attributes skillpack uses when present: ``prompt(request) -> Prompt`` (what the backend
-    sends, shown by dry runs; default ``plain_prompt``), ``loads_skills = False`` (no ``load_skill``
-    tool loop: nothing is offered on demand), ``context_window`` (tokens; the skills are fitted into
-    it) and ``count_tokens(text)`` (in the model's own tokens; the harness uses it).
+    Subclass it, set ``name`` and the capabilities that differ from the defaults, and implement
+    ``generate``. Plugins register the class itself (see ``skillpack.hookspecs``), so skillpack can read
+    the capabilities and render a dry run's prompt without building the backend (no key, no extra):
+
+    - ``loads_skills``: runs the ``load_skill`` tool loop over ``Request.loadable`` itself; when False,
+      skills on demand go through the plain-text protocol of ``skillpack.backends.textload``.
+    - ``context_window``: tokens the model holds (None: far more than any skill library); the skills
+      are fitted into it. An instance may know it only once built (a local model reads it from the file).
+    - ``supports_batches``: answers single-turn requests through a batch API (``answer_batch``).
+    - ``supports_threads``: its constructor takes ``threads=`` (CPU threads of a model run here).
+
+    Raise ``BackendError`` (skillpack.errors) with a clear message on failure.
     """
 
-    name: str
+    name: ClassVar[str]
+    #: The model answering by default (shown in reports); "" when the backend has no such notion.
+    model: str = ""
+    loads_skills: ClassVar[bool] = True
+    supports_batches: ClassVar[bool] = False
+    supports_threads: ClassVar[bool] = False
 
+    @property
+    def context_window(self) -> int | None:
+        """Tokens the model holds; None when it is far larger than any skill library."""
+        return None
+
+    @classmethod
+    def prompt(cls, request: Request) -> Prompt:
+        """Return what the first turn of ``request`` sends; works on the class, without credentials.
+
+        The default sends the assembled skills as they are and offers no tool (``plain_prompt``).
+        """
+        return plain_prompt(request)
+
+    def count_tokens(self, text: str) -> int:
+        """Return how many of the model's tokens ``text`` takes (default: tiktoken's cl100k_base)."""
+        from skillpack.tokens import count_tokens
+
+        return count_tokens(text)
+
+    def answer_batch(
+        self,
+        requests: Mapping[str, Request],
+        *,
+        state_dir: Path,
+        poll_seconds: float = 30.0,
+        sleep: Callable[[float], None] | None = None,
+    ) -> Iterator[tuple[str, Reply | None, str | None]]:
+        """Answer single-turn ``requests`` (by key) through a batch API: yield ``(key, reply, error)``.
+
+        Only a backend that declares ``supports_batches`` implements it; it keeps what it submitted in
+        ``state_dir`` so a run killed while waiting collects the same batches instead of paying twice.
+        """
+        raise NotImplementedError(f"the {self.name} backend does not declare supports_batches")
+
+    @abc.abstractmethod
     def generate(self, request: Request) -> Reply:
         """Answer ``request``, running any tool loop to its end within ``request.max_turns``."""
-        ...
-
-
-def loads_skills(backend: object) -> bool:
-    """Return whether ``backend`` runs the ``load_skill`` tool loop itself, as it declares with ``loads_skills``.
-
-    A backend that does not say is taken to run it (a plugin that accepts ``Request.loadable``); one
-    that says ``loads_skills = False`` is offered skills on demand through the plain-text protocol of
-    ``skillpack.backends.textload`` instead. Never decided from the backend's name.
-    """
-    return getattr(backend, "loads_skills", True) is not False
 
 
 #: The line a ``load_skill`` catalog opens with: how the model gets a skill it needs.

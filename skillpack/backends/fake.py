@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from skillpack.backends.base import Reply, Request, Usage
+from skillpack.backends.base import Backend, Reply, Request, Usage
 from skillpack.errors import BackendError
 from skillpack.tokens import count_tokens
 
@@ -27,7 +27,7 @@ Responder = Callable[[Request], str]
 BANNER = "[fake backend: this is not a model's answer]"
 
 
-class FakeBackend:
+class FakeBackend(Backend):
     """A scripted stand-in for a model; safe to share between threads."""
 
     name = "fake"

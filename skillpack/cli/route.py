@@ -89,17 +89,17 @@ def route(
 
 
 def _router(router: str, backend: str | None, model: str | None) -> Router | str:
-    """Give a router that asks a model (``llm``) the backend and model chosen on the command line."""
-    if router != "llm":
+    """Give a router that declares ``needs_backend`` the backend and model chosen on the command line."""
+    from skillpack.plugins import get_router, router_needs_backend
+
+    if not router_needs_backend(router):
         if backend is not None or model is not None:
             raise UsageError(
                 f"--backend and --model choose the model of --router llm; the {router} router uses none"
                 " — drop them, or add --router llm"
             )
         return router
-    from skillpack.routing.llm import LLMRouter
-
-    return LLMRouter(backend=backend, model=model)
+    return get_router(router, backend=backend, model=model)
 
 
 COMMANDS = [route]

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skillpack.errors import SkillpackError
+from skillpack.harness.plan import SweepConfig, config_hash
 from skillpack.harness.scoring import Cell, summarize
 
 if TYPE_CHECKING:
-    from skillpack.harness.runner import SweepConfig
     from skillpack.harness.suite import Suite
 
 #: Distributions whose versions the manifest records (when installed).
@@ -116,8 +116,6 @@ def write_manifest(
     and model calls made), the current one last: a resumed run keeps the earlier ones.
     """
     import json
-
-    from skillpack.harness.runner import config_hash
 
     sessions: list[Any] = []
     try:

@@ -10,120 +10,32 @@ model's window is recorded as ``does_not_fit`` without calling the model, never 
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
 import json
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from skillpack.backends.base import Backend, Reply, Request, loads_skills
+from skillpack.backends.base import Backend, Reply, Request
 from skillpack.errors import BackendError, SkillpackError, UsageError
 from skillpack.harness.cache import ReplyCache, request_key
-from skillpack.harness.distractors import POSITIONS, installed
-from skillpack.harness.strategies import STRATEGIES, Prompt, build_prompt, check_strategies
-from skillpack.harness.suite import Suite, Task, load_suite
+from skillpack.harness.distractors import installed
+from skillpack.harness.plan import Finish, Prepared, SweepConfig, TrialSpec, config_hash, plan
+from skillpack.harness.report import Report, write_manifest, write_report
+from skillpack.harness.strategies import build_prompt
+from skillpack.harness.suite import Suite, load_suite
 from skillpack.harness.trials import FINISHED, TrialLog, read_trials
+from skillpack.plugins import get_router
+from skillpack.routing.base import Router
 from skillpack.tokens import count_tokens
-
-if TYPE_CHECKING:
-    from skillpack.harness.report import Report
 
 #: Progress callback: ``progress(done, total, calls_done, calls_total)`` after every trial. Trials
 #: finished earlier count as done from the start; ``calls_total`` (distinct model calls this run makes)
 #: is 0 until every trial is prepared, then fixed, so the time left can be estimated from calls alone.
 Progress = Callable[[int, int, int, int], None]
-
-#: ``finish(prepared, reply, error, cache_hit)`` records one trial's outcome.
-Finish = Callable[["Prepared", "Reply | None", "str | None", bool], None]
-
-DEFAULT_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
-
-
-@dataclass(frozen=True)
-class SweepConfig:
-    """Everything that defines a sweep. ``setup()`` is the part an out folder is bound to."""
-
-    suite: str
-    backend: str
-    model: str | None = None
-    strategies: tuple[str, ...] = STRATEGIES
-    sizes: tuple[int, ...] = DEFAULT_SIZES
-    positions: tuple[str, ...] = POSITIONS
-    repeats: int = 1
-    seed: int = 0
-    k: int = 3
-    budget: int | None = None
-    router: str = "lexical"
-    max_tokens: int = 64
-    max_turns: int = 4
-    context_window: int | None = None
-    tasks: tuple[str, ...] = ()
-    limit: int | None = None
-    jobs: int = 1
-    batch: bool = False
-    stop_after_errors: int = 5
-    #: CPU threads of a local backend (prompt and generation); None: the backend's default. Not part
-    #: of ``setup()``: it changes the speed, not the answers.
-    threads: int | None = None
-
-    def setup(self, suite_sha256: str) -> dict[str, Any]:
-        """Return what every trial in one out folder must share (not the swept axes)."""
-        return {
-            "suite_sha256": suite_sha256,
-            "backend": self.backend,
-            "model": self.model,
-            "seed": self.seed,
-            "k": self.k,
-            "budget": self.budget,
-            "router": self.router,
-            "max_tokens": self.max_tokens,
-            "max_turns": self.max_turns,
-            "context_window": self.context_window,
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key, value in data.items():
-            if isinstance(value, tuple):
-                data[key] = list(value)
-        return data
-
-
-def config_hash(data: dict[str, Any]) -> str:
-    """Return the SHA-256 of ``data`` as canonical JSON."""
-    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class TrialSpec:
-    """One planned trial."""
-
-    task: Task
-    strategy: str
-    size: int
-    position: str
-    repeat: int
-
-    @property
-    def trial_id(self) -> str:
-        return f"{self.task.id}|{self.strategy}|n{self.size}|{self.position}|r{self.repeat}"
-
-
-@dataclass
-class Prepared:
-    """A trial ready to run: its request, cache key and what was measured before calling the model."""
-
-    spec: TrialSpec
-    prompt: Prompt
-    request: Request
-    key: str
-    context_tokens: int
-    injected_tokens: int
-    started_at: str
 
 
 @dataclass
@@ -139,44 +51,19 @@ class RunResult:
     report: Report | None = None
 
 
-def plan(suite: Suite, config: SweepConfig) -> list[TrialSpec]:
-    """Return the trials of the sweep in run order (repeat, size, task, position, strategy)."""
-    check_strategies(config.strategies)
-    if config.repeats < 1:
-        raise UsageError(f"repeats must be at least 1 (got {config.repeats})")
-    for position in config.positions:
-        if position not in POSITIONS:
-            raise UsageError(f"unknown position {position!r}; choose from: {', '.join(POSITIONS)}")
-    tasks = [suite.task(task_id) for task_id in config.tasks] if config.tasks else list(suite.tasks)
-    if config.limit is not None:
-        tasks = tasks[: config.limit]
-    largest_gold = max(len(t.gold) for t in tasks)
-    for size in config.sizes:
-        if size > len(suite.skills):
-            raise UsageError(
-                f"size {size} is larger than the suite's pool: {suite.name} has {len(suite.skills)} skills"
-                f" — use sizes up to {len(suite.skills)}"
-            )
-        if size < largest_gold:
-            raise UsageError(
-                f"size {size} cannot hold a task's {largest_gold} gold skills — use sizes >= {largest_gold}"
-            )
-    return [
-        TrialSpec(task, strategy, size, position, repeat)
-        for repeat in range(config.repeats)
-        for size in sorted(set(config.sizes))
-        for task in tasks
-        for position in config.positions
-        for strategy in config.strategies
-    ]
-
-
 def prepare(
-    suite: Suite, spec: TrialSpec, config: SweepConfig, backend_name: str, *, tools: bool = True
+    suite: Suite,
+    spec: TrialSpec,
+    config: SweepConfig,
+    backend_name: str,
+    *,
+    tools: bool = True,
+    router: Router | None = None,
 ) -> Prepared:
     """Build the trial's prompt and request and count its context tokens.
 
     ``tools=False``: the backend gets skills on demand as plain text, so that catalog is counted.
+    ``router`` is the sweep's router, built once (default: built from ``config.router`` for this trial).
     """
     skills = installed(
         suite, spec.task, size=spec.size, position=spec.position, seed=config.seed + spec.repeat
@@ -189,7 +76,7 @@ def prepare(
         gold=gold,
         k=config.k,
         budget=config.budget,
-        router=config.router,
+        router=router or config.router,
     )
     if prompt.loadable and not tools:
         from dataclasses import replace
@@ -218,29 +105,12 @@ def prepare(
     )
 
 
-def model_window(backend: Any, configured: int | None) -> int | None:
+def model_window(backend: Backend, configured: int | None) -> int | None:
     """Return the context window to check prompts against: ``--context-window``, else the backend's own."""
     if configured is not None:
         return configured
-    for attribute in ("context_window", "context_size"):
-        value = getattr(backend, attribute, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    return None
-
-
-def token_counter(backend: Any) -> Callable[[str], int]:
-    """Return how the backend counts tokens: its ``count_tokens``, a llama.cpp tokenizer, else tiktoken.
-
-    A local model's window is in its own tokens, which differ from cl100k_base counts.
-    """
-    counter = getattr(backend, "count_tokens", None)
-    if callable(counter):
-        return lambda text: int(counter(text))
-    llama = getattr(backend, "llama", None)
-    if callable(llama):
-        return lambda text: len(llama().tokenize(text.encode("utf-8"), special=True))
-    return count_tokens
+    window = backend.context_window
+    return window if window is not None and window > 0 else None
 
 
 def fits(prepared: Prepared, counter: Callable[[str], int], window: int | None) -> bool:
@@ -333,7 +203,7 @@ def call(backend: Backend, request: Request) -> Reply:
     one (``loads_skills``), else through the plain-text protocol of ``skillpack.backends.textload``.
     """
     started = time.monotonic()
-    if request.loadable and not loads_skills(backend):
+    if request.loadable and not backend.loads_skills:
         from skillpack.backends import textload
 
         reply = textload.generate(backend, request)
@@ -367,27 +237,24 @@ def bind_out(out: Path, setup: dict[str, Any]) -> None:
         )
 
 
-def open_backend(config: SweepConfig) -> Any:
-    """Build the configured backend through the plugin registry."""
-    from skillpack.plugins import get_backend
+def open_backend(config: SweepConfig) -> Backend:
+    """Build the configured backend through the plugin registry; threads go to one that declares them."""
+    from skillpack.plugins import backend_class, get_backend
 
     if config.threads is None:
         return get_backend(config.backend, model=config.model)
-    try:
-        return get_backend(config.backend, model=config.model, threads=config.threads)
-    except TypeError as exc:
-        if "threads" not in str(exc):
-            raise
+    if not backend_class(config.backend).supports_threads:
         raise UsageError(
             f"the {config.backend} backend does not take --threads (it runs no model on this CPU) — drop --threads"
-        ) from None
+        )
+    return get_backend(config.backend, model=config.model, threads=config.threads)
 
 
 def run_sweep(
     config: SweepConfig,
     out: Path,
     *,
-    backend: Any = None,
+    backend: Backend | None = None,
     progress: Progress | None = None,
     argv: list[str] | None = None,
     draw: bool = True,
@@ -396,27 +263,29 @@ def run_sweep(
 
     ``backend`` overrides the configured one (tests pass a scripted fake); ``draw=False`` skips the plot.
     """
-    from skillpack.harness.report import write_manifest, write_report
-
     suite = load_suite(config.suite)
     specs = plan(suite, config)
     setup = config.setup(suite.sha256)
     bind_out(out, setup)
     backend = backend if backend is not None else open_backend(config)
-    if config.batch:
-        from skillpack.harness.batch import batch_client
-
-        batch_client(backend)  # refuse a backend without a Batches client before anything is written
+    if config.batch and not backend.supports_batches:
+        # Refused before anything is written.
+        raise UsageError(
+            f"--batch needs a backend that declares supports_batches; the {config.backend} backend does not"
+            " — use --backend anthropic"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SkillpackError(f"{out}: cannot create the out folder: {exc.strerror or exc}") from None
     # Trials carry the registered name the user chose, which may differ from ``backend.name``.
     backend_name = config.backend
-    model = str(config.model or getattr(backend, "model", None) or backend_name)
+    model = str(config.model or backend.model or backend_name)
     window = model_window(backend, config.context_window)
-    counter = token_counter(backend)
-    tools = loads_skills(backend)
+    counter = backend.count_tokens
+    tools = backend.loads_skills
+    # One router for the whole sweep: it is built (and its settings read) once, not once per trial.
+    router = get_router(config.router) if "routed" in config.strategies else None
     run_id = config_hash(setup)[:12]
     started = time.monotonic()
     session = {
@@ -474,7 +343,7 @@ def run_sweep(
 
         to_call: list[Prepared] = []
         for spec in pending:
-            prepared = prepare(suite, spec, config, backend_name, tools=tools)
+            prepared = prepare(suite, spec, config, backend_name, tools=tools, router=router)
             if not fits(prepared, counter, window):
                 finish(
                     record(run_id, suite, prepared, backend=backend_name, model=model, status="does_not_fit")
@@ -487,9 +356,7 @@ def run_sweep(
         if progress:
             progress(done, len(specs), 0, calls[1])
         if config.batch:
-            from skillpack.harness.batch import run_batches
-
-            to_call = run_batches(out, to_call, backend=backend, cache=cache, finish=outcome)
+            to_call = _call_batches(out, to_call, backend, cache, outcome)
         _call_all(to_call, backend, config, cache, outcome)
     all_records = read_trials(trials_path)
     current = [all_records[s.trial_id] for s in specs if s.trial_id in all_records]
@@ -553,6 +420,28 @@ def _call_all(
             f"stopped after {config.stop_after_errors} model calls in a row failed; the last: {last_error} — fix"
             " the cause and run the same command again (finished trials are kept, failed ones retried)"
         )
+
+
+def _call_batches(
+    out: Path, prepared: list[Prepared], backend: Backend, cache: ReplyCache, finish: Finish
+) -> list[Prepared]:
+    """Answer every single-turn trial through the backend's batch API; return the trials left to call.
+
+    Trials that offer skills on demand need a tool loop, which one batch entry cannot run. Replies are
+    cached by content key exactly as synchronous calls are, so a rerun answers them from the cache.
+    """
+    synchronous = [p for p in prepared if p.request.loadable]
+    by_key: dict[str, list[Prepared]] = {}
+    for item in prepared:
+        if not item.request.loadable:
+            by_key.setdefault(item.key, []).append(item)
+    requests = {key: items[0].request for key, items in by_key.items()}
+    for key, reply, error in backend.answer_batch(requests, state_dir=out):
+        if reply is not None:
+            cache.put(key, reply)
+        for index, item in enumerate(by_key.get(key, ())):
+            finish(item, reply, error, index > 0 and reply is not None)
+    return synchronous
 
 
 def _call_order(item: Prepared) -> tuple[int, str, str, int]:

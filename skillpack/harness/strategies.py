@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from skillpack.errors import UsageError
+from skillpack.routing.base import Router
 from skillpack.skill import Skill
 
 STRATEGIES = ("none", "oracle", "all", "routed", "catalog")
@@ -46,7 +47,7 @@ def build_prompt(
     gold: Sequence[Skill],
     k: int,
     budget: int | None,
-    router: str,
+    router: Router | str,
 ) -> Prompt:
     """Return the prompt ``strategy`` builds for ``task`` over the ``installed`` skills."""
     from skillpack.context import render
@@ -65,7 +66,7 @@ def build_prompt(
         return Prompt(selection.render("xml"), tuple(s.name for s in selection.skills))
     if strategy == "catalog":
         # The backend renders the catalog from ``loadable``; its text is kept here only to count tokens.
-        from skillpack.backends.anthropic import catalog
+        from skillpack.backends.base import catalog
 
         return Prompt("", (), tuple(installed), catalog(tuple(installed)))
     raise UsageError(f"unknown strategy {strategy!r}; choose from: {', '.join(STRATEGIES)}")

@@ -55,8 +55,18 @@ class Router(Protocol):
     name: str
 
     # A router that calibrates its matches' confidence also declares ``min_confidence: float``, the bar
-    # ``select`` applies by default; one without it is taken at its word (every match passes).
+    # ``select`` applies by default; one without it is taken at its word (every match passes). A router
+    # that asks a model declares ``needs_backend = True`` on its class (see ``needs_backend``).
 
     def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
         """Return at most ``k`` matches, best first; none when nothing is relevant."""
         ...
+
+
+def needs_backend(router: object) -> bool:
+    """Return whether a router (its class, factory or instance) declares ``needs_backend = True``.
+
+    Such a router takes ``backend=`` and ``model=`` options: ``run`` gives it the run's own backend and
+    ``route`` the one chosen on the command line. Never decided from the router's name.
+    """
+    return getattr(router, "needs_backend", False) is True

@@ -10,6 +10,7 @@ from typing import Any
 
 from skillpack.hookspecs import Register, hookimpl
 from skillpack.routing.base import Router
+from skillpack.routing.llm import LLMRouter
 
 
 def lexical(**options: Any) -> Router:
@@ -72,13 +73,6 @@ def _no_options(name: str, options: dict[str, Any]) -> None:
         raise UsageError(f"the {name!r} router takes no options; got {', '.join(unknown)}")
 
 
-def llm(**options: Any) -> Router:
-    """A model picks from a lexical shortlist (needs a backend: ``backend=``, a key, or skillpack[local])."""
-    from skillpack.routing.llm import LLMRouter
-
-    return LLMRouter(**options)
-
-
 @hookimpl
 def skillpack_register_routers(register: Register) -> None:
     register("lexical", lexical)
@@ -88,4 +82,5 @@ def skillpack_register_routers(register: Register) -> None:
     register("hybrid-dense", hybrid_dense)
     register("all", every)
     register("none", nothing)
-    register("llm", llm)
+    # Registered as its class, which declares ``needs_backend``; its module imports no model SDK.
+    register("llm", LLMRouter)

@@ -44,6 +44,8 @@ class LLMRouter:
     """
 
     name = "llm"
+    #: Routing asks a model: ``run`` passes its own backend, ``route`` the one on its command line.
+    needs_backend = True
 
     def __init__(
         self,
@@ -169,7 +171,7 @@ def _build_backend(name: str | None, model: str | None) -> Backend:
     from skillpack.plugins import get_backend
 
     if name is None:
-        from skillpack.running import default_backend_name
+        from skillpack.backends.default import default_backend_name
 
         name = default_backend_name()
         if name is None:

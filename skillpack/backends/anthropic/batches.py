@@ -1,12 +1,10 @@
-"""Run a sweep's model calls through the Anthropic Message Batches API: submit, poll, resume.
+"""Answer single-turn requests through the Anthropic Message Batches API: submit, poll, resume.
 
-Each distinct request (by content key) is one batch entry whose ``custom_id`` is that key, so results
-land in the reply cache exactly as synchronous calls would. Submitted batch ids are saved in
-``OUT/batches.json`` the moment the API accepts them: a run killed while waiting polls the same
-batches again instead of paying twice. A request that errors, expires or is cancelled is recorded as
-an errored trial and sent again by the next run. Requests that need the ``load_skill`` tool loop (the
-``catalog`` strategy) cannot be answered in one batch entry; they are returned to run synchronously.
-Batch prices are half the standard ones; reported costs say so.
+Each request (by its caller's key) is one batch entry whose ``custom_id`` is that key. Submitted batch
+ids are saved in ``STATE_DIR/batches.json`` the moment the API accepts them: a run killed while waiting
+polls the same batches again instead of paying twice. A request that errors, expires or is cancelled
+is yielded as an error, and the caller sends it again on its next run. Batch prices are half the
+standard ones; reported costs say so. ``AnthropicBackend.answer_batch`` is the way in.
 """
 
 from __future__ import annotations
@@ -14,17 +12,15 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from skillpack.backends.anthropic import status_message, system_blocks, usage_from
+from skillpack.backends.anthropic.pricing import cost_usd
 from skillpack.backends.base import Reply, Request, Usage
-from skillpack.errors import BackendError, SkillpackError, UsageError
-from skillpack.harness.cache import ReplyCache
-
-if TYPE_CHECKING:
-    from skillpack.harness.runner import Finish, Prepared
+from skillpack.errors import BackendError, SkillpackError
 
 #: The API accepts at most this many requests per batch.
 MAX_BATCH_REQUESTS = 10_000
@@ -35,19 +31,8 @@ BATCH_DISCOUNT = 0.5
 STATE_FILE = "batches.json"
 
 
-def batch_client(backend: Any) -> Any:
-    """Return the backend's anthropic SDK client; a backend without one cannot use ``--batch``."""
-    client = getattr(backend, "client", None)
-    if client is None or not hasattr(client, "messages"):
-        raise UsageError(
-            "--batch needs the anthropic backend (an anthropic SDK client); use --backend anthropic"
-        )
-    return client
-
-
 def params(request: Request, model: str) -> dict[str, Any]:
     """Return the Messages API parameters of ``request``'s single turn, as the anthropic backend sends it."""
-    from skillpack.backends.anthropic import system_blocks
 
     body: dict[str, Any] = {
         "model": request.model or model,
@@ -89,8 +74,6 @@ def write_state(out: Path, state: dict[str, Any]) -> None:
 def _api(call: Callable[[], Any], model: str) -> Any:
     import anthropic
 
-    from skillpack.backends.anthropic import status_message
-
     try:
         return call()
     except anthropic.APIStatusError as exc:
@@ -109,7 +92,6 @@ def _results(client: Any, batch_id: str) -> list[Any]:
 
 
 def _reply(message: Any, model: str) -> Reply:
-    from skillpack.backends.anthropic import cost_usd, usage_from
 
     served = str(getattr(message, "model", None) or model)
     usage = usage_from(message.usage)
@@ -131,31 +113,23 @@ def _reply(message: Any, model: str) -> Reply:
     )
 
 
-def run_batches(
-    out: Path,
-    prepared: list[Prepared],
+def answer(
+    client: Any,
+    model: str,
+    requests: Mapping[str, Request],
     *,
-    backend: Any,
-    cache: ReplyCache,
-    finish: Finish,
+    state_dir: Path,
     poll_seconds: float = 30.0,
     sleep: Callable[[float], None] | None = None,
-) -> list[Prepared]:
-    """Answer every single-turn trial through batches; return the trials that must run synchronously."""
-    client = batch_client(backend)
-    model = str(getattr(backend, "model", "") or "")
-    synchronous = [p for p in prepared if p.request.loadable]
-    by_key: dict[str, list[Prepared]] = {}
-    for item in prepared:
-        if not item.request.loadable:
-            by_key.setdefault(item.key, []).append(item)
-    state = read_state(out)
+) -> Iterator[tuple[str, Reply | None, str | None]]:
+    """Submit ``requests`` not already in flight, wait for every submitted batch, yield each outcome."""
+    state = read_state(state_dir)
     in_flight = {key for b in state["batches"] if b["status"] == "submitted" for key in b["keys"]}
-    fresh = [key for key in by_key if key not in in_flight]
+    fresh = [key for key in requests if key not in in_flight]
     for start in range(0, len(fresh), MAX_BATCH_REQUESTS):
         keys = fresh[start : start + MAX_BATCH_REQUESTS]
-        requests = [{"custom_id": key, "params": params(by_key[key][0].request, model)} for key in keys]
-        created = _api(functools.partial(client.messages.batches.create, requests=requests), model)
+        sent = [{"custom_id": key, "params": params(requests[key], model)} for key in keys]
+        created = _api(functools.partial(client.messages.batches.create, requests=sent), model)
         state["batches"].append(
             {
                 "id": created.id,
@@ -164,7 +138,7 @@ def run_batches(
                 "submitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             }
         )
-        write_state(out, state)
+        write_state(state_dir, state)
     for entry in state["batches"]:
         if entry["status"] != "submitted":
             continue
@@ -178,24 +152,23 @@ def run_batches(
             key = str(result.custom_id)
             answered.add(key)
             outcome = result.result
-            reply, error = None, None
             if outcome.type == "succeeded":
-                reply = _reply(outcome.message, model)
-                cache.put(key, reply)
+                yield key, _reply(outcome.message, model), None
             elif outcome.type == "errored":
                 detail = getattr(getattr(outcome, "error", None), "error", None)
-                error = (
-                    f"anthropic batch {entry['id']}: the request failed: {getattr(detail, 'message', detail)}"
+                yield (
+                    key,
+                    None,
+                    f"anthropic batch {entry['id']}: the request failed: {getattr(detail, 'message', detail)}",
                 )
             else:
-                error = f"anthropic batch {entry['id']}: the request was {outcome.type}; the next run sends it again"
-            for index, item in enumerate(by_key.get(key, ())):
-                finish(item, reply, error, index > 0 and reply is not None)
-        for key in set(entry["keys"]) - answered:
-            for item in by_key.get(key, ()):
-                finish(
-                    item, None, f"anthropic batch {entry['id']} returned no result for this request", False
+                yield (
+                    key,
+                    None,
+                    f"anthropic batch {entry['id']}: the request was {outcome.type}; the next run sends it again",
                 )
+        for key in entry["keys"]:
+            if key not in answered:
+                yield key, None, f"anthropic batch {entry['id']} returned no result for this request"
         entry["status"] = "collected"
-        write_state(out, state)
-    return synchronous
+        write_state(state_dir, state)

@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skillpack.backends.base import LOAD_TOOL, Prompt, Reply, Request, Usage
+from skillpack.backends.anthropic.pricing import PRICES as PRICES
+from skillpack.backends.anthropic.pricing import PRICES_AS_OF, cost_usd, price_for
+from skillpack.backends.anthropic.pricing import Price as Price
+from skillpack.backends.base import LOAD_TOOL, Backend, Prompt, Reply, Request, Usage
 from skillpack.backends.base import catalog as catalog  # re-exported: the harness counts its tokens
 from skillpack.errors import BackendError, SkillContentError
 
@@ -36,71 +40,6 @@ NO_KEY = (
     "the anthropic backend needs an API key: export ANTHROPIC_API_KEY=sk-ant-... "
     "(https://console.anthropic.com/settings/keys), or use --backend local or --backend fake"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Price:
-    """USD per million tokens: fresh input, output, 5-minute cache write, cache read."""
-
-    input: float
-    output: float
-    cache_write: float
-    cache_read: float
-
-
-#: When ``PRICES`` was last checked against Anthropic's pricing page (platform.claude.com/docs,
-#: "Pricing") and the model pages. Models not listed here get ``cost_usd=None``, never a guess.
-PRICES_AS_OF = "2026-11-28"
-
-#: Prices by model id; a dated id (``claude-sonnet-4-5-20250929``) uses its alias's row.
-#: Claude Haiku 5.5 is left out on purpose: its price depends on the prompt length of each request.
-PRICES: dict[str, Price] = {
-    "claude-fable-5-1": Price(10.0, 50.0, 12.5, 0.25),
-    "claude-mythos-5-1": Price(10.0, 50.0, 12.5, 0.25),
-    "claude-fable-5": Price(10.0, 50.0, 12.5, 1.0),
-    "claude-mythos-5": Price(10.0, 50.0, 12.5, 1.0),
-    "claude-opus-5-5": Price(4.0, 20.0, 5.0, 0.2),
-    "claude-opus-5": Price(5.0, 25.0, 6.25, 0.5),
-    "claude-opus-4-8": Price(5.0, 25.0, 6.25, 0.5),
-    "claude-opus-4-7": Price(5.0, 25.0, 6.25, 0.5),
-    "claude-opus-4-6": Price(5.0, 25.0, 6.25, 0.5),
-    "claude-opus-4-5": Price(5.0, 25.0, 6.25, 0.5),
-    "claude-opus-4-1": Price(15.0, 75.0, 18.75, 1.5),
-    "claude-opus-4": Price(15.0, 75.0, 18.75, 1.5),
-    # Sonnet 5.5's cache reads were cut from $0.20 to $0.10 per million on 2026-10-07.
-    "claude-sonnet-5-5": Price(2.0, 10.0, 2.5, 0.1),
-    "claude-sonnet-5": Price(2.0, 10.0, 2.5, 0.2),
-    "claude-sonnet-4-6": Price(3.0, 15.0, 3.75, 0.3),
-    "claude-sonnet-4-5": Price(3.0, 15.0, 3.75, 0.3),
-    "claude-sonnet-4": Price(3.0, 15.0, 3.75, 0.3),
-    "claude-haiku-4-5": Price(1.0, 5.0, 1.25, 0.1),
-    "claude-3-5-haiku": Price(0.8, 4.0, 1.0, 0.08),
-    "claude-3-haiku": Price(0.25, 1.25, 0.3, 0.03),
-}
-
-
-def price_for(model: str) -> Price | None:
-    """Return the price of ``model`` (an alias or a dated id), or None when skillpack does not know it."""
-    if model in PRICES:
-        return PRICES[model]
-    head, _, suffix = model.rpartition("-")
-    if suffix.isdigit() and len(suffix) == 8 and head in PRICES:
-        return PRICES[head]
-    return None
-
-
-def cost_usd(model: str, usage: Usage) -> float | None:
-    """Return what ``usage`` cost on ``model`` in USD, or None when the price is unknown."""
-    price = price_for(model)
-    if price is None:
-        return None
-    total = (
-        usage.input_tokens * price.input
-        + usage.output_tokens * price.output
-        + usage.cache_write_tokens * price.cache_write
-        + usage.cache_read_tokens * price.cache_read
-    )
-    return total / 1_000_000
 
 
 def load_skill_tool(names: list[str]) -> dict[str, Any]:
@@ -154,7 +93,7 @@ def prompt(request: Request) -> Prompt:
     return Prompt(system=text, task=request.task, tools=tuple(params.get("tools", ())))
 
 
-class AnthropicBackend:
+class AnthropicBackend(Backend):
     """Answer requests with Claude through the anthropic SDK.
 
     ``client`` may be any ``anthropic.Anthropic`` (tests pass one built on an ``httpx`` mock transport);
@@ -164,6 +103,8 @@ class AnthropicBackend:
 
     name = "anthropic"
     loads_skills = True
+    #: Single-turn requests can go through the Message Batches API at half price (``bench --batch``).
+    supports_batches = True
 
     def __init__(
         self,
@@ -191,8 +132,24 @@ class AnthropicBackend:
         """The ``anthropic.Anthropic`` client requests go through (the harness sends batches with it)."""
         return self._client
 
-    def prompt(self, request: Request) -> Prompt:
-        """Return what the first turn of ``request`` sends (see the module's ``prompt``)."""
+    def answer_batch(
+        self,
+        requests: Mapping[str, Request],
+        *,
+        state_dir: Path,
+        poll_seconds: float = 30.0,
+        sleep: Callable[[float], None] | None = None,
+    ) -> Iterator[tuple[str, Reply | None, str | None]]:
+        """Answer single-turn ``requests`` through the Message Batches API at half price (see ``batches``)."""
+        from skillpack.backends.anthropic import batches
+
+        return batches.answer(
+            self._client, self.model, requests, state_dir=state_dir, poll_seconds=poll_seconds, sleep=sleep
+        )
+
+    @classmethod
+    def prompt(cls, request: Request) -> Prompt:
+        """Return what the first turn of ``request`` sends (see the module's ``prompt``); needs no key."""
         return prompt(request)
 
     def generate(self, request: Request) -> Reply:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from skillpack import plugins
-from skillpack.harness.checks import BUILTIN_CHECKS, contains, exact, json_field, regex
+from skillpack.checks import BUILTIN_CHECKS, contains, exact, json_field, regex
 
 
 def test_builtins_are_registered_through_the_hook() -> None:
     found = plugins.checks()
     for name, check in BUILTIN_CHECKS.items():
         assert found[name] is check
-    owner = {p.name: p.provides for p in plugins.plugins()}["skillpack.harness.checks"]
+    owner = {p.name: p.provides for p in plugins.plugins()}["skillpack.checks"]
     assert sorted(owner["check"]) == ["contains", "exact", "json_field", "regex"]
 
 
