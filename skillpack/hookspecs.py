@@ -41,8 +41,9 @@ RegisterCheck = Callable[[str, Check], None]
 def skillpack_register_routers(register: Register) -> None:
     """Register routers: call ``register(name, router_class)`` once per router.
 
-    ``router_class(**options)`` must return a ``skillpack.routing.Router``; a router that asks a model
-    declares ``needs_backend = True`` and takes ``backend=`` and ``model=``. Names are unique across plugins;
+    ``router_class`` is a subclass of ``skillpack.routing.Router`` (anything else is refused); its class
+    attributes declare what it can do — a router that asks a model declares ``needs_backend = True`` and
+    takes ``backend=`` and ``model=``. Names are unique across plugins;
     registering a name twice is an error that names both plugins.
     """
 

@@ -11,19 +11,20 @@ from __future__ import annotations
 import importlib
 import os
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
 from skillpack import hookspecs
-from skillpack.errors import SkillpackError, UnknownComponentError
+from skillpack.errors import SkillpackError, UnknownComponentError, UsageError
 
 if TYPE_CHECKING:
     from skillpack.backends.base import Backend
     from skillpack.routing.base import Router
+
+T = TypeVar("T")
 
 ENTRY_POINT_GROUP = "skillpack"
 
@@ -178,15 +179,21 @@ def _collect(pm: pluggy.PluginManager, hook_name: str) -> dict[str, tuple[Any, s
 
 
 def _check_kind(hook_name: str, name: str, thing: Any, plugin: str) -> None:
-    """Refuse a backend that is not a ``Backend`` class: its capabilities are read from the class."""
-    if hook_name != HOOKS["backend"]:
-        return
+    """Refuse a backend or router that is not its base class's subclass: capabilities are read from it."""
     from skillpack.backends.base import Backend
+    from skillpack.routing.base import Router
 
-    if not (isinstance(thing, type) and issubclass(thing, Backend)):
+    bases: dict[str, tuple[str, type]] = {
+        HOOKS["backend"]: ("backend", Backend),
+        HOOKS["router"]: ("router", Router),
+    }
+    if hook_name not in bases:
+        return
+    kind, base = bases[hook_name]
+    if not (isinstance(thing, type) and issubclass(thing, base)):
         raise SkillpackError(
-            f"plugin {plugin!r} registers backend {name!r} as {thing!r}, not a subclass of"
-            " skillpack.backends.Backend — register the class (see docs/PLUGINS.md)"
+            f"plugin {plugin!r} registers {kind} {name!r} as {thing!r}, not a subclass of"
+            f" {base.__module__.rsplit('.', 1)[0]}.{base.__name__} — register the class (see docs/PLUGINS.md)"
         )
 
 
@@ -194,30 +201,23 @@ def _things(pm: Manager | None, kind: str) -> dict[str, Any]:
     return {name: thing for name, (thing, _) in (pm or manager()).registered(HOOKS[kind]).items()}
 
 
-def routers(pm: Manager | None = None) -> dict[str, Callable[..., Router]]:
-    """Return ``{name: class or factory}`` for every registered router."""
+def routers(pm: Manager | None = None) -> dict[str, type[Router]]:
+    """Return ``{name: Router subclass}`` for every registered router."""
     return _things(pm, "router")
 
 
-def router_factory(name: str) -> Callable[..., Router]:
-    """Return what builds the router registered as ``name``; ``UnknownComponentError`` lists the known ones."""
+def router_class(name: str) -> type[Router]:
+    """Return the router class registered as ``name``; ``UnknownComponentError`` lists the known ones."""
     found = routers()
     if name not in found:
         raise UnknownComponentError("router", name, list(found))
     return found[name]
 
 
-def router_needs_backend(name: str) -> bool:
-    """Return whether the router registered as ``name`` declares ``needs_backend`` (it asks a model)."""
-    from skillpack.routing.base import needs_backend
-
-    return needs_backend(router_factory(name))
-
-
 def get_router(name: str, **options: Any) -> Router:
-    """Build the router registered as ``name``; ``UnknownComponentError`` lists the known ones."""
-    built: Router = router_factory(name)(**options)
-    return built
+    """Build the router registered as ``name`` with ``options`` (``backend=``/``model=`` only for a router
+    that declares ``needs_backend``)."""
+    return _build("router", name, router_class(name), options)
 
 
 def backends(pm: Manager | None = None) -> dict[str, type[Backend]]:
@@ -236,7 +236,25 @@ def backend_class(name: str) -> type[Backend]:
 def get_backend(name: str, **options: Any) -> Backend:
     """Build the backend registered as ``name`` with ``options`` (e.g. ``model=``; ``threads=`` only for a
     backend that declares ``supports_threads``)."""
-    return backend_class(name)(**options)
+    return _build("backend", name, backend_class(name), options)
+
+
+def _build(kind: str, name: str, cls: type[T], options: dict[str, Any]) -> T:
+    """Construct a registered component, refusing options its constructor does not take in one line."""
+    import inspect
+
+    try:
+        inspect.signature(cls).bind(**options)
+    except TypeError as exc:
+        accepted = [
+            p.name
+            for p in inspect.signature(cls).parameters.values()
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        unknown = sorted(set(options) - set(accepted))
+        takes = f"takes {', '.join(accepted)}" if accepted else "takes no options"
+        raise UsageError(f"the {name!r} {kind} {takes}; got {', '.join(unknown) or 'a bad option'}") from exc
+    return cls(**options)
 
 
 def sources(pm: Manager | None = None) -> dict[str, hookspecs.Source]:

@@ -275,9 +275,9 @@ def _build(backend: Backend | str, model: str | None) -> Backend:
 def _router(router: Router | str, backend: Backend | None, model: str | None) -> Router | str:
     """Give a router that declares ``needs_backend`` the run's own backend: routing and answering share it."""
     if isinstance(router, str) and backend is not None:
-        from skillpack.plugins import get_router, router_needs_backend
+        from skillpack.plugins import get_router, router_class
 
-        if router_needs_backend(router):
+        if router_class(router).needs_backend:
             return get_router(router, backend=backend, model=model)
     return router
 

@@ -304,7 +304,7 @@ def min_confidence_of(router: Router, override: float | None) -> float:
     """Return the confidence a match needs: ``override``, else the router's declared bar (0 without one)."""
     if override is not None:
         return float(override)
-    return float(getattr(router, "min_confidence", 0.0))
+    return float(router.min_confidence)
 
 
 def assemble(
@@ -408,7 +408,7 @@ def assemble(
 
 def relative_floor_of(router: Router, override: float | None) -> float:
     """Return the fraction of the best score a match needs: ``override``, else the router's own."""
-    value = override if override is not None else getattr(router, "relative_floor", 0.0)
+    value = override if override is not None else router.relative_floor
     if not 0.0 <= float(value) <= 1.0:
         raise UsageError(f"the relative floor must be between 0 and 1 (got {value})")
     return float(value)

@@ -18,10 +18,11 @@ from support.harness import LIMIT_EXAMPLE, within_first, write_suite
 from skillpack import plugins
 from skillpack.backends.base import Backend, Prompt, Reply, Request
 from skillpack.cli.main import cli
+from skillpack.errors import UsageError
 from skillpack.harness.strategies import STRATEGIES
 from skillpack.hookspecs import Register, hookimpl
 from skillpack.registry import SkillPack
-from skillpack.routing.base import Match, Ranking
+from skillpack.routing.base import Match, Ranking, Router
 
 TASK = "write a git commit message for this change"
 KEY = "THIRD_PARTY_KEY"
@@ -60,7 +61,7 @@ class Keyed(Backend):
         return Reply(text=type(self).answer(request), model=self.model, backend=self.name)
 
 
-class Asker:
+class Asker(Router):
     """A router that asks a model: it declares ``needs_backend`` and takes ``backend=`` and ``model=``."""
 
     name = "asker"
@@ -204,6 +205,26 @@ def test_a_factory_registered_as_a_backend_is_refused_with_how_to_fix() -> None:
         Exception, match=r"not a subclass of skillpack\.backends\.Backend — register the class"
     ):
         plugins.backends()
+
+
+def test_a_factory_registered_as_a_router_is_refused_with_how_to_fix() -> None:
+    class OldStyle:
+        @hookimpl
+        def skillpack_register_routers(self, register: Register) -> None:
+            register("old", lambda **options: Asker(**options))
+
+    plugins.manager().add(OldStyle(), name="old-style")
+    with pytest.raises(Exception, match=r"not a subclass of skillpack\.routing\.Router — register the class"):
+        plugins.routers()
+
+
+def test_an_option_a_component_does_not_take_is_one_usage_line() -> None:
+    with pytest.raises(UsageError, match=r"^the 'lexical' router takes persist, settings; got colour$"):
+        plugins.get_router("lexical", colour="red")
+    with pytest.raises(
+        UsageError, match=r"^the 'fake' backend takes model, responses, responder; got colour$"
+    ):
+        plugins.get_backend("fake", colour="red")
 
 
 def test_hooks_are_called_through_pluggy_once_per_manager() -> None:

@@ -13,12 +13,12 @@ from support.skills import MakeSkill
 
 from skillpack import SkillPack, SkillpackError
 from skillpack.evaluation import METRICS, LabelledQuery, evaluate, percentile, read_queries, score
-from skillpack.routing.base import Match, Ranking
+from skillpack.routing.base import Match, Ranking, Router
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-class ScriptedRouter:
+class ScriptedRouter(Router):
     """Returns a fixed ranking per task, and records whether it was prepared."""
 
     name = "scripted"
@@ -156,7 +156,7 @@ def test_metatool_conversion_follows_the_protocol(shared_dir: Path, tmp_path: Pa
     assert not {" ".join(q.split()) for q in test_queries} & examples  # no test query leaks into examples
 
 
-class CalibratedRouter:
+class CalibratedRouter(Router):
     """Returns a fixed ranking per task with a confidence per skill, and declares a bar of 0.5."""
 
     name = "calibrated"

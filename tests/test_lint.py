@@ -12,13 +12,13 @@ from skillpack.authoring.scaffold import TEMPLATE_LINES, create_skill
 from skillpack.context import catalog_entry
 from skillpack.problems import Problem
 from skillpack.registry import SkillPack
-from skillpack.routing.base import Match, Ranking
+from skillpack.routing.base import Match, Ranking, Router
 from skillpack.routing.lexical import LexicalRouter
 
 GOOD = "Merges two CSV files on a key column and reports unmatched rows. Use when a task joins or merges CSV tables."
 
 
-class TableRouter:
+class TableRouter(Router):
     """Rank by a fixed table: task -> names, best first (what the test wants the router to say)."""
 
     name = "table"

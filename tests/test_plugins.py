@@ -18,7 +18,7 @@ from skillpack.backends.base import Backend, Reply, Request
 from skillpack.errors import SkillpackError, UnknownComponentError
 from skillpack.hookspecs import Register, RegisterCheck, RegisterSource, hookimpl
 from skillpack.registry import SkillPack
-from skillpack.routing.base import Ranking
+from skillpack.routing.base import Ranking, Router
 
 
 class EchoBackend(Backend):
@@ -31,7 +31,7 @@ class EchoBackend(Backend):
         return Reply(text=request.task, model=self.model, backend=self.name)
 
 
-class NoRouter:
+class NoRouter(Router):
     name = "never"
 
     def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:

@@ -37,7 +37,7 @@ def test_baselines_check_their_input(pack: SkillPack, name: str) -> None:
         router.rank("", pack)
     with pytest.raises(UsageError, match="k must be"):
         router.rank("x", pack, k=0)
-    with pytest.raises(UsageError, match=f"the {name!r} router takes no options; got colour"):
+    with pytest.raises(UsageError, match=f"the {name!r} router takes persist; got colour"):
         plugins.get_router(name, colour="red")
 
 

@@ -15,7 +15,7 @@ from skillpack.routing.llm import SYSTEM, LLMRouter, parse_choice
 from skillpack.tokens import count_tokens
 
 
-class Shortlist:
+class Shortlist(Router):
     """A base router that always proposes the same skills, so the tests see only the llm router's work."""
 
     name = "stub"

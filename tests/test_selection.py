@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from skillpack import SkillPack, UsageError
-from skillpack.routing.base import Match, Ranking
+from skillpack.routing.base import Match, Ranking, Router
 from skillpack.selection import select
 from skillpack.tokens import count_tokens
 
 
-class ListRouter:
+class ListRouter(Router):
     """A router that returns the named skills in the given order (what a real router would rank)."""
 
     name = "list"
@@ -185,7 +185,7 @@ def test_unreadable_instructions_are_rejected_not_fatal(
     assert "not UTF-8" in selection.rejected[0].reason
 
 
-class ScoredRouter:
+class ScoredRouter(Router):
     """A router returning fixed scores, with a relative floor like the lexical router's."""
 
     name = "scored"
@@ -223,7 +223,7 @@ def test_skills_that_disable_model_invocation_are_never_routed(tmp_path: Path) -
     assert pack.get("manual").extra == {"disable-model-invocation": True}
 
 
-class ConfidentRouter:
+class ConfidentRouter(Router):
     """A router that calibrates: fixed (score, confidence) per skill, and a declared bar."""
 
     name = "confident"
@@ -285,7 +285,7 @@ def test_a_confidence_bar_outside_0_1_is_a_usage_error(pack: SkillPack, bad: flo
         select(pack, "task", router=ListRouter("alpha"), min_confidence=bad)
 
 
-class TermRouter:
+class TermRouter(Router):
     """A router that says which task terms each match rests on, and how much each weighed."""
 
     name = "terms"

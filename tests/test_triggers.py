@@ -10,11 +10,11 @@ from support.skills import MakeSkill
 from skillpack.authoring.triggers import run_trigger_tests
 from skillpack.errors import UsageError
 from skillpack.registry import SkillPack
-from skillpack.routing.base import Match, Ranking
+from skillpack.routing.base import Match, Ranking, Router
 from skillpack.routing.lexical import LexicalRouter
 
 
-class TableRouter:
+class TableRouter(Router):
     """Rank by a fixed table (task -> names, best first) and remember every call."""
 
     name = "table"

@@ -90,9 +90,9 @@ def route(
 
 def _router(router: str, backend: str | None, model: str | None) -> Router | str:
     """Give a router that declares ``needs_backend`` the backend and model chosen on the command line."""
-    from skillpack.plugins import get_router, router_needs_backend
+    from skillpack.plugins import get_router, router_class
 
-    if not router_needs_backend(router):
+    if not router_class(router).needs_backend:
         if backend is not None or model is not None:
             raise UsageError(
                 f"--backend and --model choose the model of --router llm; the {router} router uses none"

@@ -1,9 +1,10 @@
-"""The router protocol: given a task and a pack, rank the skills that matter, or abstain."""
+"""The router base class: given a task and a pack, rank the skills that matter, or abstain."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from skillpack.registry import SkillPack
@@ -48,25 +49,24 @@ class Ranking:
         return not self.matches
 
 
-@runtime_checkable
-class Router(Protocol):
-    """Rank a pack's skills for a task. Implementations must be safe to call from several threads."""
+class Router(ABC):
+    """Rank a pack's skills for a task. Implementations must be safe to call from several threads.
+
+    What a router can do is declared on its class, never inferred from its name, so a plugin's router
+    gets exactly what a built-in gets:
+
+    - ``needs_backend``: routing asks a model; the router takes ``backend=`` and ``model=`` options, and
+      ``run`` gives it the run's own backend while ``route`` gives it the one on its command line.
+    - ``min_confidence``: the bar ``select`` applies by default to each match's ``confidence``; 0 for a
+      router whose confidences are not calibrated (every match it returns passes).
+    - ``relative_floor``: ``select`` drops matches scoring under this fraction of the best one.
+    """
 
     name: str
+    needs_backend: ClassVar[bool] = False
+    min_confidence: float = 0.0
+    relative_floor: float = 0.0
 
-    # A router that calibrates its matches' confidence also declares ``min_confidence: float``, the bar
-    # ``select`` applies by default; one without it is taken at its word (every match passes). A router
-    # that asks a model declares ``needs_backend = True`` on its class (see ``needs_backend``).
-
+    @abstractmethod
     def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
         """Return at most ``k`` matches, best first; none when nothing is relevant."""
-        ...
-
-
-def needs_backend(router: object) -> bool:
-    """Return whether a router (its class, factory or instance) declares ``needs_backend = True``.
-
-    Such a router takes ``backend=`` and ``model=`` options: ``run`` gives it the run's own backend and
-    ``route`` the one chosen on the command line. Never decided from the router's name.
-    """
-    return getattr(router, "needs_backend", False) is True

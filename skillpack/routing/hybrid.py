@@ -19,11 +19,11 @@ dense + (1 - weight - dense_weight) * embedding``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from skillpack.errors import UsageError
 from skillpack.routing import confidence, text
-from skillpack.routing.base import Match, Ranking
+from skillpack.routing.base import Match, Ranking, Router
 from skillpack.routing.embedding import EmbeddingRouter, EmbeddingSettings
 from skillpack.routing.lexical import LexicalRouter, LexicalSettings
 
@@ -59,8 +59,8 @@ class HybridSettings:
 DENSE_SETTINGS = HybridSettings(weight=0.15, dense_weight=0.45)
 
 
-class HybridRouter:
-    """Lexical and embedding scores, fused."""
+class HybridRouter(Router):
+    """Lexical and embedding scores, fused (needs ``skillpack[embed]``)."""
 
     name = "hybrid"
     #: The confidence a match needs to be selected (``skillpack.routing.confidence``).
@@ -200,3 +200,12 @@ def _min_max(scores: dict[str, float]) -> dict[str, float]:
     low, high = min(scores.values(), default=0.0), max(scores.values(), default=0.0)
     spread = (high - low) or 1.0
     return {name: (score - low) / spread for name, score in scores.items()}
+
+
+class HybridDenseRouter(HybridRouter):
+    """Lexical, static-embedding and MiniLM scores fused (needs ``skillpack[embed]`` and the MiniLM wheel)."""
+
+    name = "hybrid-dense"
+
+    def __init__(self, *, persist: bool = True, settings: HybridSettings | None = None, **parts: Any) -> None:
+        super().__init__(persist=persist, settings=settings or DENSE_SETTINGS, **parts)

@@ -16,11 +16,10 @@ import threading
 from typing import TYPE_CHECKING
 
 from skillpack.backends.base import Backend, Request
-from skillpack.routing.base import Match, Ranking
+from skillpack.routing.base import Match, Ranking, Router
 
 if TYPE_CHECKING:
     from skillpack.registry import SkillPack
-    from skillpack.routing.base import Router
 
 #: How many skills the base router proposes, at least (more when ``k`` is larger).
 DEFAULT_SHORTLIST = 10
@@ -35,7 +34,7 @@ SYSTEM = (
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])?\s*")
 
 
-class LLMRouter:
+class LLMRouter(Router):
     """Ask a model to choose from a shortlist; fall back to the shortlist's own order on a bad answer.
 
     ``backend`` is a ``Backend`` or a registered backend name; None picks the default backend when the
@@ -68,9 +67,9 @@ class LLMRouter:
         self._lock = threading.Lock()
 
     @property
-    def min_confidence(self) -> float:
+    def min_confidence(self) -> float:  # type: ignore[override]
         """The base router's bar: the model chooses among skills, their confidence stays the base's."""
-        return float(getattr(self.base(), "min_confidence", 0.0))
+        return self.base().min_confidence
 
     def backend(self) -> Backend:
         """Return the backend, building it on first use."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from skillpack.routing import confidence, text
-from skillpack.routing.base import Match, Ranking
+from skillpack.routing.base import Match, Ranking, Router
 from skillpack.routing.index import content_key, expect, expect_names, load_or_build
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def example_owners(skills: tuple[Skill, ...]) -> tuple[list[str], Any]:
     return examples, owners
 
 
-class VectorRouter:
+class VectorRouter(Router):
     """Cosine similarity between the task's vector and the skills' (and their examples')."""
 
     name: str

@@ -16,7 +16,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from skillpack.routing import confidence, text
-from skillpack.routing.base import Match, Ranking
+from skillpack.routing.base import Match, Ranking, Router
 from skillpack.routing.index import content_key, load_or_build
 from skillpack.routing.lexical.incremental import build_index
 from skillpack.routing.lexical.index import LexicalIndex, LexicalSettings, accumulate
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from skillpack.registry import SkillPack
 
 
-class LexicalRouter:
+class LexicalRouter(Router):
     """BM25F over the skill manifests, with an inverted index built once per pack and persisted."""
 
     name = "lexical"
