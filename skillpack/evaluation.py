@@ -144,13 +144,11 @@ def evaluate(
 
     The selection metrics come from the same routing call: ``select``'s rules with ``select_k``,
     ``budget`` and ``min_confidence`` (None: the router's own bar). ``build_s`` is the time the router
-    takes to build its index from scratch (routers without a ``prepare`` method build lazily, so for
-    them it is 0 and the build lands in the first query).
+    takes to build its index from scratch (``Router.prepare``; a router that builds nothing ahead
+    reports 0, and any lazy build lands in the first query).
     """
-    prepare = getattr(router, "prepare", None)
     start = time.perf_counter()
-    if callable(prepare):
-        prepare(pack, rebuild=True)
+    router.prepare(pack, rebuild=True)
     build_s = time.perf_counter() - start
     totals = dict.fromkeys(("recall@1", "recall@3", "recall@5", "mrr", "ndcg@10", "complete@5"), 0.0)
     latencies: list[float] = []

@@ -70,3 +70,11 @@ class Router(ABC):
     @abstractmethod
     def rank(self, task: str, pack: SkillPack, *, k: int = 10) -> Ranking:
         """Return at most ``k`` matches, best first; none when nothing is relevant."""
+
+    def prepare(self, pack: SkillPack, *, rebuild: bool = False) -> tuple[str, ...]:
+        """Build (or load) what ranking ``pack`` needs now rather than on the first task; return notes.
+
+        A router with nothing to build keeps this default; ``rebuild`` ignores any persisted copy.
+        """
+        del pack, rebuild
+        return ()
