@@ -256,6 +256,7 @@ class SkillPack:
             import difflib
 
             close = difflib.get_close_matches(name, list(self._skills), n=3, cutoff=0.6)
+            # The KeyError is the failed lookup itself: it adds nothing the message does not say.
             raise SkillNotFoundError(name, close) from None
 
     def cache(self, key: str, build: Any) -> Any:

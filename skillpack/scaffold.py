@@ -81,7 +81,7 @@ def create_skill(
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=parent))
     except OSError as exc:
-        raise SkillpackError(f"{parent}: cannot create the skill here: {exc.strerror or exc}") from None
+        raise SkillpackError(f"{parent}: cannot create the skill here: {exc.strerror or exc}") from exc
     try:
         if form == "native":
             (staging / NATIVE_MANIFEST).write_text(_dump(manifest), encoding="utf-8")
@@ -93,7 +93,7 @@ def create_skill(
         os.rename(staging, target)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise SkillpackError(f"{target}: cannot write the skill: {exc.strerror or exc}") from None
+        raise SkillpackError(f"{target}: cannot write the skill: {exc.strerror or exc}") from exc
     return target
 
 

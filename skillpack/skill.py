@@ -321,21 +321,21 @@ def _read_raw(folder: Path, relative: str, display: str, offset: int, *, what: s
     limit = MAX_INSTRUCTIONS_BYTES
     try:
         raw = read_beneath(folder, relative, offset=offset, limit=limit)
-    except LeavesFolderError:
+    except LeavesFolderError as exc:
         raise SkillContentError(
             f"{display}: the {what} file leads outside the skill folder (a symbolic link?); refusing to read"
             " it — copy the file into the skill folder"
-        ) from None
-    except NotRegularFileError:
+        ) from exc
+    except NotRegularFileError as exc:
         raise SkillContentError(
             f"{display}: the {what} file is not a regular file (a pipe or device?) — replace it"
             " with a UTF-8 text file"
-        ) from None
+        ) from exc
     except OSError as exc:
         raise SkillContentError(
             f"{display}: the {what} file cannot be read: {exc.strerror or exc}"
             " — check that it exists and is readable"
-        ) from None
+        ) from exc
     if len(raw) > limit:
         raise SkillContentError(
             f"{display}: the {what} file is over {limit:,} bytes (1 MiB) — split it into resource files"
@@ -356,4 +356,4 @@ def _read_limited(folder: Path, relative: str, display: str, offset: int, *, wha
             f"{display}: the {what} file is not UTF-8 text"
             f" (byte 0x{raw[exc.start]:02x} at offset {exc.start + offset})"
             " — save the file as UTF-8"
-        ) from None
+        ) from exc

@@ -310,23 +310,23 @@ class AnthropicBackend:
         try:
             raw = self._client.messages.with_raw_response.create(**params)
         except anthropic.APIStatusError as exc:
-            raise BackendError(status_message(exc, model)) from None
-        except anthropic.APITimeoutError:
+            raise BackendError(status_message(exc, model)) from exc
+        except anthropic.APITimeoutError as exc:
             raise BackendError(
                 f"anthropic: the request timed out after {self.timeout:g}s (and the SDK's retries) —"
                 " try again, or use a smaller context (--budget)"
-            ) from None
+            ) from exc
         except anthropic.APIConnectionError as exc:
             raise BackendError(
                 f"anthropic: cannot reach the API ({exc.__cause__ or exc}) — check the network, or use"
                 " --backend local"
-            ) from None
+            ) from exc
         except anthropic.AnthropicError as exc:
-            raise BackendError(f"anthropic: {type(exc).__name__}: {exc}") from None
+            raise BackendError(f"anthropic: {type(exc).__name__}: {exc}") from exc
         try:
             response = raw.parse()
-        except ValueError:  # JSONDecodeError: the body of a 2xx answer is not JSON
-            raise BackendError(_not_json(raw.http_response)) from None
+        except ValueError as exc:  # JSONDecodeError: the body of a 2xx answer is not JSON
+            raise BackendError(_not_json(raw.http_response)) from exc
         if not hasattr(response, "content"):  # a body served as another content type comes back as text
             raise BackendError(_not_json(raw.http_response))
         return response
@@ -335,10 +335,10 @@ class AnthropicBackend:
 def _build_client(key: str, *, max_retries: int, timeout: float) -> Any:
     try:
         import anthropic
-    except ImportError:
+    except ImportError as exc:
         raise BackendError(
             "the anthropic backend needs the anthropic package; install it with: pip install anthropic"
-        ) from None
+        ) from exc
     return anthropic.Anthropic(api_key=key, max_retries=max_retries, timeout=timeout)
 
 

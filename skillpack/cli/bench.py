@@ -28,8 +28,8 @@ def _sizes(value: str) -> tuple[int, ...]:
     for item in _split(value, "--sizes"):
         try:
             size = int(item)
-        except ValueError:
-            raise UsageError(f"--sizes: {item!r} is not a whole number — e.g. --sizes 1,4,16,64") from None
+        except ValueError as exc:
+            raise UsageError(f"--sizes: {item!r} is not a whole number — e.g. --sizes 1,4,16,64") from exc
         if size < 1:
             raise UsageError(f"--sizes: {size} is not a positive number of skills")
         sizes.append(size)
@@ -293,7 +293,7 @@ def _router_only(
         write_atomic(out / "router.md", table.encode("utf-8"))
         write_atomic(out / "router.json", (json.dumps(document, indent=2) + "\n").encode("utf-8"))
     except OSError as exc:
-        raise SkillpackError(f"{out}: cannot write the report: {exc.strerror or exc}") from None
+        raise SkillpackError(f"{out}: cannot write the report: {exc.strerror or exc}") from exc
     echo(table, nl=False)
     echo(f"\nwrote in {out}/: router.md, router.json")
 

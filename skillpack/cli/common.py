@@ -163,12 +163,12 @@ def read_task(task: str | None) -> str:
             raise UsageError(
                 f"the task on standard input is not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
                 " — convert it, e.g. with iconv -t UTF-8"
-            ) from None
+            ) from exc
     else:
         try:
             encoded = task.encode("utf-8")
-        except UnicodeEncodeError:
-            raise UsageError("the task is not valid UTF-8 — check the terminal's encoding") from None
+        except UnicodeEncodeError as exc:
+            raise UsageError("the task is not valid UTF-8 — check the terminal's encoding") from exc
         if len(encoded) > MAX_TASK_BYTES:
             raise UsageError(f"the task is over {MAX_TASK_BYTES:,} bytes (1 MiB) — shorten it")
         text = task

@@ -380,7 +380,7 @@ def open_backend(config: SweepConfig) -> Any:
             raise
         raise UsageError(
             f"the {config.backend} backend does not take --threads (it runs no model on this CPU) — drop --threads"
-        ) from None
+        ) from exc
 
 
 def run_sweep(
@@ -410,7 +410,7 @@ def run_sweep(
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SkillpackError(f"{out}: cannot create the out folder: {exc.strerror or exc}") from None
+        raise SkillpackError(f"{out}: cannot create the out folder: {exc.strerror or exc}") from exc
     # Trials carry the registered name the user chose, which may differ from ``backend.name``.
     backend_name = config.backend
     model = str(config.model or getattr(backend, "model", None) or backend_name)

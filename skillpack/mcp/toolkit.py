@@ -129,7 +129,7 @@ class SkillTools:
                 raise SkillContentError(
                     f"{exc} (a file that is not text can be read as the resource"
                     f" {skill_uri(skill.name, relative)})"
-                ) from None
+                ) from exc
             fields["tokens"] = self._tokens(text)
             return text
 
