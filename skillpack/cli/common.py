@@ -25,6 +25,7 @@ class Settings:
 
     paths: tuple[Path, ...] = ()
     only: bool = False
+    traceback: bool = False
     packs: dict[bool, SkillPack] = field(default_factory=dict)
 
 
