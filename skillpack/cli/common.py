@@ -59,6 +59,24 @@ def format_option(*choices: str) -> Callable[[F], F]:
     )
 
 
+def deprecated_alias(old: str, new: str, dest: str, **attrs: Any) -> Callable[[F], F]:
+    """Add the hidden option ``old`` (parameter ``dest``), kept for one release after its rename to ``new``.
+
+    Using it still works and prints one deprecation line on stderr; the command folds ``dest`` into
+    the new option's value.
+    """
+
+    def warn(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if ctx.get_parameter_source(param.name or "") == click.core.ParameterSource.COMMANDLINE:
+            echo(
+                f"skillpack: warning: {old} is deprecated and will be removed in the next release; use {new}",
+                err=True,
+            )
+        return value
+
+    return click.option(old, dest, hidden=True, callback=warn, **attrs)
+
+
 def selection_options(command: F) -> F:
     """Add ``--router``, ``-k``, ``--budget`` and ``--min-confidence``, the options that choose skills."""
     for option in reversed(
