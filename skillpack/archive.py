@@ -184,7 +184,7 @@ def load_strictly(folder: Path) -> Skill:
     errors = [p for p in skill.problems if p.severity == "error"]
     if errors:
         more = (
-            f" (+{len(errors) - 1} more; `skillpack validate --strict {folder}` lists them)"
+            f" (+{len(errors) - 1} more; validating {folder} strictly lists them all)"
             if len(errors) > 1
             else ""
         )

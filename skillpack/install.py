@@ -339,7 +339,7 @@ def _destination(target: Target, name: str, lock: Lock, *, force: bool = False) 
     if not stat.S_ISDIR(os.lstat(path).st_mode):
         raise SkillpackError(f"{path}: is not a folder — remove it; nothing was changed")
     if lock.get(name) is None and not (force and is_skill_folder(path)):
-        hint = "remove it, or pass --force to replace it" if not force else "it holds no skill; remove it"
+        hint = "remove it, or pass `force` to replace it" if not force else "it holds no skill; remove it"
         raise SkillpackError(
             f"{path}: already exists and skillpack.lock does not list it (installed by hand?) — {hint};"
             " nothing was changed"

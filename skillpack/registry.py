@@ -355,7 +355,7 @@ def _leaves(root: SkillRoot, where: Path) -> Problem:
         f"{root.path}/",
         "folder",
         f"leads outside {root.anchor} through a symbolic link (to {where}); its skills are not loaded",
-        "replace the link with a real folder, or pass the folder it points to with --path if you trust it",
+        "replace the link with a real folder, or pass the folder it points to in `paths` if you trust it",
         code="outside-project",
         fatal=True,
     )

@@ -223,7 +223,7 @@ def _git(arguments: Sequence[str], *, cwd: Path | None, timeout: float) -> str:
     except subprocess.TimeoutExpired as exc:
         raise SkillpackError(
             f"`git {arguments[0]}` did not finish within {timeout:g} s — check the URL and your connection,"
-            " or raise --timeout"
+            " or raise `timeout`"
         ) from exc
     if done.returncode != 0:
         raise SkillpackError(f"`git {arguments[0]}` failed: {git_error(done.stderr)}")

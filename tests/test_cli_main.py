@@ -188,3 +188,24 @@ def test_console_script(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == f"skillpack, version {__version__}\n"
+
+
+def test_library_messages_name_settings_and_the_cli_names_its_options() -> None:
+    from skillpack.cli.common import in_cli_terms
+
+    message = "raise `k` or `budget`, lower `min_confidence`; `requires` and `skillpack list` stay as written"
+    assert in_cli_terms(message) == (
+        "raise -k or --budget, lower --min-confidence; `requires` and `skillpack list` stay as written"
+    )
+
+
+def test_a_library_error_is_printed_with_the_option_to_change(tmp_path: Path) -> None:
+    from skillpack.selection import check_limits
+
+    with pytest.raises(UsageError, match=r"e\.g\. `budget` 4000"):
+        check_limits(budget=0)
+    result = run("--path", str(tmp_path), "--only", "route", "--budget", "0", "a task")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "skillpack: error: the budget must be a positive number of tokens (got 0) — e.g. --budget 4000\n"
+    )

@@ -412,7 +412,7 @@ def test_no_key_with_anthropic_named_says_how_to_set_it(
     assert result.stderr.startswith(
         "skillpack: error: the anthropic backend needs an API key: export ANTHROPIC_API_KEY="
     )
-    assert "--backend local or --backend fake" in result.stderr
+    assert "--backend local or fake" in result.stderr
 
 
 # -- skillpack plugins ------------------------------------------------------------------------------

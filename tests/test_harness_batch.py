@@ -266,5 +266,5 @@ def test_batch_needs_an_anthropic_client(tmp_path: Path) -> None:
     from skillpack.backends.fake import FakeBackend
     from skillpack.errors import UsageError
 
-    with pytest.raises(UsageError, match="--batch needs the anthropic backend"):
+    with pytest.raises(UsageError, match="`batch` needs the anthropic backend"):
         run_sweep(config(write_suite(tmp_path)), tmp_path / "out", backend=FakeBackend(), draw=False)

@@ -34,7 +34,7 @@ TOOL_NAME = LOAD_TOOL
 
 NO_KEY = (
     "the anthropic backend needs an API key: export ANTHROPIC_API_KEY=sk-ant-... "
-    "(https://console.anthropic.com/settings/keys), or use --backend local or --backend fake"
+    "(https://console.anthropic.com/settings/keys), or use `backend` local or fake"
 )
 
 
@@ -259,8 +259,8 @@ class AnthropicBackend:
             messages.append({"role": "user", "content": results})
         raise BackendError(
             f"anthropic: the model was still calling {TOOL_NAME} after max_turns={request.max_turns} turns"
-            f" (loaded: {', '.join(loaded) or 'nothing'}) — raise max_turns (--max-turns), or select more"
-            " skills up front (-k)"
+            f" (loaded: {', '.join(loaded) or 'nothing'}) — raise `max_turns`, or select more"
+            " skills up front (`k`)"
         )
 
     def _run_tool(
@@ -314,12 +314,12 @@ class AnthropicBackend:
         except anthropic.APITimeoutError as exc:
             raise BackendError(
                 f"anthropic: the request timed out after {self.timeout:g}s (and the SDK's retries) —"
-                " try again, or use a smaller context (--budget)"
+                " try again, or use a smaller context (`budget`)"
             ) from exc
         except anthropic.APIConnectionError as exc:
             raise BackendError(
                 f"anthropic: cannot reach the API ({exc.__cause__ or exc}) — check the network, or use"
-                " --backend local"
+                " `backend` local"
             ) from exc
         except anthropic.AnthropicError as exc:
             raise BackendError(f"anthropic: {type(exc).__name__}: {exc}") from exc
@@ -378,9 +378,9 @@ def usage_from(usage: Any) -> Usage:
 
 def _stop_notes(stop_reason: str, max_tokens: int) -> list[str]:
     if stop_reason == "max_tokens":
-        return [f"the answer was cut at max_tokens={max_tokens}; raise it (--max-tokens) for the rest"]
+        return [f"the answer was cut at max_tokens={max_tokens}; raise `max_tokens` for the rest"]
     if stop_reason == "model_context_window_exceeded":
-        return ["the answer was cut: the context window is full; lower --budget or -k"]
+        return ["the answer was cut: the context window is full; lower `budget` or `k`"]
     if stop_reason == "refusal":
         return ["the model declined to answer"]
     return []
@@ -396,7 +396,7 @@ def status_message(exc: Any, model: str) -> str:
         return f"anthropic: permission denied (403 {detail}) — check the key's workspace and model access"
     if status == 404:
         return (
-            f"anthropic: unknown model {model!r} (404 {detail}) — pass a current model id with --model,"
+            f"anthropic: unknown model {model!r} (404 {detail}) — pass a current model id as `model`,"
             f" e.g. {DEFAULT_MODEL}"
         )
     if status == 429:

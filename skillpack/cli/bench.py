@@ -10,7 +10,7 @@ from typing import TextIO
 
 import click
 
-from skillpack.cli.common import echo
+from skillpack.cli.common import echo, in_cli_terms
 from skillpack.errors import SkillpackError, UsageError
 
 SIZES_HELP = "1,2,4,8,16,32,64,128,256"
@@ -233,7 +233,7 @@ def bench(
     if report is not None:
         echo(summary_markdown(report.cells), nl=False)
         for note in report.notes:
-            echo(f"skillpack: note: {note}", err=True)
+            echo(f"skillpack: note: {in_cli_terms(note)}", err=True)
     ran = sum(result.counts.values())
     written = ["trials.jsonl", *(report.files if report else ()), "manifest.json", "cache/"]
     echo(

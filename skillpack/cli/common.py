@@ -117,6 +117,35 @@ _CONTROL = re.compile(
 _CONTROL_OR_BREAK = re.compile(f"[\n\t{_CONTROL.pattern[1:-1]}]")
 
 
+#: The command-line option for each setting the library names in its messages. The library speaks its
+#: own language (a setting is its keyword argument in backticks: "raise `k`"); ``in_cli_terms`` turns
+#: each into the flag a command-line user types ("raise -k"), in one place.
+OPTION_FLAGS = {
+    "backend": "--backend",
+    "batch": "--batch",
+    "budget": "--budget",
+    "catalog_budget": "--catalog-budget",
+    "description": "--description",
+    "force": "--force",
+    "k": "-k",
+    "max_tokens": "--max-tokens",
+    "max_turns": "--max-turns",
+    "min_confidence": "--min-confidence",
+    "model": "--model",
+    "out": "--out",
+    "parent": "--dir",
+    "paths": "--path",
+    "threads": "--threads",
+    "timeout": "--timeout",
+}
+_SETTING = re.compile(r"`([a-z_]+)`")
+
+
+def in_cli_terms(message: str) -> str:
+    """Return a library message with each setting it names (```k```) written as its option (``-k``)."""
+    return _SETTING.sub(lambda match: OPTION_FLAGS.get(match.group(1), match.group()), message)
+
+
 def printable(text: str, *, one_line: bool = False) -> str:
     """Return ``text`` with each control character written out as an escape (``\\x1b``, ``\\u202e``).
 

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from skillpack import __version__
-from skillpack.cli.common import Settings, echo, printable
+from skillpack.cli.common import Settings, echo, in_cli_terms, printable
 from skillpack.errors import SkillpackError
 
 #: Set to 1 to print an error's traceback, as ``--traceback`` does (for a host that runs the command).
@@ -39,7 +39,7 @@ class _Group(click.Group):
         except SkillpackError as exc:
             if _show_traceback(ctx):
                 echo("".join(traceback.format_exception(exc)).rstrip("\n"), err=True)
-            echo(f"skillpack: error: {printable(str(exc), one_line=True)}", err=True)
+            echo(f"skillpack: error: {printable(in_cli_terms(str(exc)), one_line=True)}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
             # The reader went away (`| head`): it has all it wanted, so exit 0 quietly, as a command

@@ -8,6 +8,7 @@ from skillpack.cli.common import (
     echo,
     echo_json,
     format_option,
+    in_cli_terms,
     load_pack,
     read_task,
     selection_options,
@@ -92,7 +93,7 @@ def run(
         dry_run=dry_run,
     )
     if result.dry_run_reason and not dry_run:
-        echo(f"skillpack: {result.dry_run_reason}", err=True)
+        echo(f"skillpack: {in_cli_terms(result.dry_run_reason)}", err=True)
     if output_format == "json":
         echo_json(result.report(include_context=explain))
         return
@@ -101,7 +102,7 @@ def run(
     else:
         echo(result.answer)
     for note in result.notes:
-        echo(f"note: {note}", err=True)
+        echo(f"note: {in_cli_terms(note)}", err=True)
     if explain:
         _explain(result)
 
@@ -137,7 +138,7 @@ def _explain(result: RunResult) -> None:
         f" context {report['context_tokens']:,} tokens (every skill: {report['all_skills_tokens']:,})"
     )
     if selection.abstained:
-        say(f"  nothing is loaded — {selection.abstain_reason}")
+        say(f"  nothing is loaded — {in_cli_terms(selection.abstain_reason)}")
     for position, chosen in enumerate(selection.chosen, 1):
         why = shorten("; ".join(chosen.evidence) or "-", 90)
         say(
@@ -145,10 +146,10 @@ def _explain(result: RunResult) -> None:
             f"  {chosen.tokens} tokens  why: {why}"
         )
     for rejected in selection.rejected:
-        say(f"  -  {rejected.skill.name}  left out: {rejected.reason}")
+        say(f"  -  {rejected.skill.name}  left out: {in_cli_terms(rejected.reason)}")
     for note in report["notes"]:
         if note not in result.notes:  # the cuts by k or budget were already printed as notes
-            say(f"  note: {note}")
+            say(f"  note: {in_cli_terms(note)}")
     if report["routing_tokens"]:
         say(f"routing: {report['routing_tokens']:,} model tokens")
     offered = ", ".join(result.loadable) or "none"

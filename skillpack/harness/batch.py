@@ -40,7 +40,7 @@ def batch_client(backend: Any) -> Any:
     client = getattr(backend, "client", None)
     if client is None or not hasattr(client, "messages"):
         raise UsageError(
-            "--batch needs the anthropic backend (an anthropic SDK client); use --backend anthropic"
+            "`batch` needs the anthropic backend (an anthropic SDK client); use `backend` anthropic"
         )
     return client
 

@@ -363,7 +363,7 @@ def bind_out(out: Path, setup: dict[str, Any]) -> None:
         changed = sorted(k for k in set(previous) | set(setup) if previous.get(k) != setup.get(k))
         raise UsageError(
             f"{out} holds a run with another setup (differs in: {', '.join(changed)}); its trials would not be"
-            " comparable — give another --out folder, or the same options as before"
+            " comparable — give another `out` folder, or the same options as before"
         )
 
 
@@ -379,7 +379,7 @@ def open_backend(config: SweepConfig) -> Any:
         if "threads" not in str(exc):
             raise
         raise UsageError(
-            f"the {config.backend} backend does not take --threads (it runs no model on this CPU) — drop --threads"
+            f"the {config.backend} backend does not take `threads` (it runs no model on this CPU) — drop `threads`"
         ) from exc
 
 

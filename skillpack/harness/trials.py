@@ -39,7 +39,7 @@ def read_trials(path: Path) -> dict[str, dict[str, Any]]:
         raise SkillpackError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
     if len(data) > MAX_TRIALS_BYTES:
         raise SkillpackError(
-            f"{path}: over {MAX_TRIALS_BYTES:,} bytes — start a new run in another --out folder"
+            f"{path}: over {MAX_TRIALS_BYTES:,} bytes — start a new run in another `out` folder"
         )
     for line in data.split(b"\n"):
         try:
