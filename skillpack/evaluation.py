@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skillpack.errors import SkillpackError
+from skillpack.plurals import plural
 from skillpack.selection import DEFAULT_K, LOOKAHEAD, assemble, demerit, min_confidence_of, score_floor
 from skillpack.tokens import TokenCounter
 
@@ -125,7 +126,7 @@ def _check_known(path: Path, queries: Sequence[LabelledQuery], known: Collection
     shown = "; ".join(f"line {line}: {name!r}" for line, name in unknown[:SHOWN_PROBLEMS])
     more = f" (and {len(unknown) - SHOWN_PROBLEMS} more)" if len(unknown) > SHOWN_PROBLEMS else ""
     raise SkillpackError(
-        f"{path}: {len(unknown)} unknown skill name(s) — {shown}{more}; "
+        f"{path}: {plural(len(unknown), 'unknown skill name')} — {shown}{more}; "
         "fix the names or add those skills to the skills folder"
     )
 

@@ -84,6 +84,10 @@ class Target:
     def root(self) -> Path:
         return self.anchor if self.anchor is not None else self.lock_path.parent
 
+    def installed(self) -> tuple[str, ...]:
+        """Return the names of the skills the lock lists (what the skills folder holds), sorted."""
+        return read_lock(self.lock_path).names
+
     def check(self) -> None:
         """Raise ``SkillpackError`` when the skills folder or the lock leads outside ``root`` via a symlink."""
         trusted = (

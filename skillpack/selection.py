@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from skillpack.context import FORMATS, Format, check_format, render, render_block, render_catalog
 from skillpack.errors import SkillContentError, UsageError
+from skillpack.plurals import plural
 from skillpack.routing.base import Match, Ranking
 from skillpack.skill import Skill
 from skillpack.tokens import TokenCounter, encoding_name
@@ -109,13 +110,13 @@ class Selection:
         by_k = [r.skill.name for r in self.rejected if r.cut == "k"]
         if by_k:
             notes.append(
-                f"k cut {len(by_k)} skill(s) that passed the confidence bar: {', '.join(by_k)} — raise `k` to load them"
+                f"k cut {plural(len(by_k), 'skill')} that passed the confidence bar: {', '.join(by_k)} — raise `k` to load them"
             )
         by_budget = [r.skill.name for r in self.rejected if r.cut == "budget"]
         # When nothing fits at all, the selection's own note already says so (with the size needed).
         if by_budget and self.chosen:
             notes.append(
-                f"the budget cut {len(by_budget)} skill(s) that passed the confidence bar:"
+                f"the budget cut {plural(len(by_budget), 'skill')} that passed the confidence bar:"
                 f" {', '.join(by_budget)} — raise `budget` to load them"
             )
         return tuple(notes)

@@ -282,6 +282,71 @@ def test_install_refusals_are_one_line(runner: CliRunner, tmp_path: Path) -> Non
     assert result.exit_code == 2, result.output
 
 
+def test_install_several_sources_each_all_or_nothing(
+    runner: CliRunner, library: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nowhere"
+    result = runner.invoke(
+        cli, ["install", str(library / "csv-merge"), str(missing), str(library / "status-report")]
+    )
+    assert result.exit_code == 2, result.output
+    skills_dir = Path.cwd() / ".skillpack" / "skills"
+    assert result.stdout.splitlines() == [
+        f"installed csv-merge 1.0.0 from {library / 'csv-merge'}",
+        f"installed status-report 1.0.0 from {library / 'status-report'}",
+    ]
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"skillpack: error: {missing}: ") and "no such file or folder" in lines[0]
+    assert (
+        lines[1]
+        == f"2 skills in {skills_dir}: csv-merge, status-report; lock: {Path.cwd() / 'skillpack.lock'}"
+    )
+
+
+def test_install_and_uninstall_json_shape(runner: CliRunner, library: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    result = runner.invoke(cli, ["install", str(library / "csv-merge"), str(missing), "--format", "json"])
+    assert result.exit_code == 2, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"skills_dir", "lock", "ok", "sources", "changes", "installed"}
+    assert data["ok"] is False and data["installed"] == ["csv-merge"]
+    first, second = data["sources"]
+    assert first == {
+        "source": str(library / "csv-merge"),
+        "ok": True,
+        "error": None,
+        "changes": data["changes"],
+    }
+    assert data["changes"] == [
+        {
+            "name": "csv-merge",
+            "action": "installed",
+            "version": "1.0.0",
+            "previous_version": "",
+            "source": str(library / "csv-merge"),
+        }
+    ]
+    assert second["source"] == str(missing) and second["ok"] is False and second["changes"] == []
+    assert "no such file or folder" in second["error"]
+    result = runner.invoke(cli, ["uninstall", "csv-merge", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["ok"] is True and data["installed"] == []
+    assert data["sources"][0]["changes"][0]["action"] == "uninstalled"
+
+
+def test_uninstall_says_what_remains(runner: CliRunner, library: Path) -> None:
+    assert runner.invoke(cli, ["install", str(library)]).exit_code == 0
+    skills_dir = Path.cwd() / ".skillpack" / "skills"
+    lock = Path.cwd() / "skillpack.lock"
+    result = runner.invoke(cli, ["uninstall", "csv-merge"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "uninstalled csv-merge 1.0.0\n"
+    assert result.stderr == f"1 skill in {skills_dir}: status-report; lock: {lock}\n"
+    result = runner.invoke(cli, ["uninstall", "status-report"])
+    assert result.stderr == f"0 skills in {skills_dir}; lock: {lock}\n"
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="the git program is not installed")
 def test_install_from_a_missing_repository_quotes_gits_error(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["install", f"git+{(tmp_path / 'nonexistent').as_uri()}"])

@@ -107,7 +107,7 @@ def test_unknown_skill_names_exit_1_with_line_numbers(setup: tuple[Path, Path]) 
         handle.write(json.dumps({"query": "x", "skills": ["ghost"]}) + "\n")
     result = run(str(root), str(queries))
     assert result.exit_code == 1, result.output
-    assert "1 unknown skill name(s) — line 4: 'ghost'" in result.output
+    assert "1 unknown skill name — line 4: 'ghost'" in result.output
     assert "Traceback" not in result.output
 
 

@@ -45,7 +45,7 @@ def test_list_text(library: Path) -> None:
     alpha_tokens = count_tokens("# Alpha\n\nDo alpha things carefully.\n")
     assert lines[1].split()[:3] == ["alpha", "path", str(alpha_tokens)]
     assert lines[2].split()[:3] == ["beta", "path", str(count_tokens("# Beta\n"))]
-    assert lines[2].endswith("[1 warning(s)]")
+    assert lines[2].endswith("[1 warning]")
     assert result.stderr.splitlines() == [
         "skipped: broken/skill.yaml: $: the manifest is a list, not a mapping — write it as key: value pairs,"
         " starting with name: and description:",

@@ -29,7 +29,7 @@ def test_new_skill_passes_strict_validation(skill_home: Path, form: str) -> None
     assert f"skillpack validate {folder} --strict" in created.output
     checked = run("validate", str(folder), "--strict")
     assert checked.exit_code == 0, checked.output
-    assert checked.output == "1 skills checked (strict): 1 loaded, 0 skipped; 0 errors, 0 warnings\n"
+    assert checked.output == "1 skill checked (strict): 1 loaded, 0 skipped; 0 errors, 0 warnings\n"
     listed = run("list", "--format", "json")
     assert listed.exit_code == 0, listed.output
     assert '"source": "project"' in listed.stdout and '"name": "release-notes"' in listed.stdout

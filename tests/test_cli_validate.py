@@ -39,13 +39,13 @@ def test_warnings_pass_lenient_and_fail_strict(tmp_path: Path, make_skill: MakeS
     assert lenient.exit_code == 0, lenient.output
     assert lenient.output.splitlines() == [
         f"warning: {line}",
-        "1 skills checked (lenient): 1 loaded, 0 skipped; 0 errors, 1 warnings",
+        "1 skill checked (lenient): 1 loaded, 0 skipped; 0 errors, 1 warning",
     ]
     strict = run("validate", str(tmp_path), "--strict")
     assert strict.exit_code == 1, strict.output
     assert strict.output.splitlines() == [
         line,
-        "1 skills checked (strict): 1 loaded, 0 skipped; 1 errors, 0 warnings",
+        "1 skill checked (strict): 1 loaded, 0 skipped; 1 error, 0 warnings",
     ]
 
 

@@ -61,7 +61,7 @@ def test_validate_cli_on_the_corpus(corpus: Path) -> None:
     assert strict.exit_code == 1, strict.output
     assert strict.output.splitlines() == [
         CLAUDE_API,
-        "12 skills checked (strict): 12 loaded, 0 skipped; 1 errors, 0 warnings",
+        "12 skills checked (strict): 12 loaded, 0 skipped; 1 error, 0 warnings",
     ]
 
 

@@ -58,7 +58,7 @@ def test_chosen_in_rank_order_with_tokens_and_evidence(pack: SkillPack) -> None:
     # gamma passed the bar (a router without calibration vouches for every match); only k left it out.
     assert [(r.skill.name, r.cut) for r in selection.rejected] == [("gamma", "k")]
     assert selection.cut_notes == (
-        "k cut 1 skill(s) that passed the confidence bar: gamma — raise `k` to load them",
+        "k cut 1 skill that passed the confidence bar: gamma — raise `k` to load them",
     )
     text = selection.render()
     assert text.index('<skill name="beta">') < text.index('<skill name="alpha" version="1.2.0">')
@@ -276,7 +276,7 @@ def test_k_cutting_a_confident_skill_is_reported(pack: SkillPack) -> None:
     selection = select(pack, "task", k=1, router=router)
     assert [(r.skill.name, r.cut) for r in selection.rejected] == [("beta", "k"), ("delta", "")]
     assert selection.cut_notes == (
-        "k cut 1 skill(s) that passed the confidence bar: beta — raise `k` to load them",
+        "k cut 1 skill that passed the confidence bar: beta — raise `k` to load them",
     )
     assert selection.cut_notes[0] in selection.report()["notes"]
 

@@ -10,6 +10,7 @@ import click
 from skillpack.cli.common import echo, echo_json, format_option, printable, settings
 from skillpack.errors import UsageError
 from skillpack.lint import CLIENT_BUDGETS, lint
+from skillpack.plurals import plural
 from skillpack.registry import SkillPack
 from skillpack.triggers import (
     DEFAULT_COUNTER_K,
@@ -86,7 +87,7 @@ def lint_(ctx: click.Context, paths: tuple[Path, ...], router_name: str, output_
                 )
         budgets = ", ".join(f"{b.client} ~{b.total_chars:,}" for b in CLIENT_BUDGETS)
         echo(
-            f"{report.skills} skills linted: {report.errors} errors, {report.warnings} warnings;"
+            f"{plural(report.skills, 'skill')} linted: {plural(report.errors, 'error')}, {plural(report.warnings, 'warning')};"
             f" catalog {report.catalog_chars:,} characters ({budgets})"
         )
     ctx.exit(1 if report.errors else 0)
@@ -185,7 +186,7 @@ def _print_report(report: TriggerReport) -> None:
     totals = report.totals()
     mode = ", leave-one-out" if report.holdout else ", --no-holdout: each example indexed"
     echo(
-        f"{totals['skills']} skills tested against a library of {report.library} with {report.router}"
+        f"{plural(totals['skills'], 'skill')} tested against a library of {report.library} with {report.router}"
         f" (k={report.k}, counter-k={report.counter_k}{mode}): {totals['skills'] - totals['failed_skills']} passed,"
         f" {totals['failed_skills']} failed; {totals['probes'] - totals['failed_probes']}/{totals['probes']} probes"
         " passed"

@@ -18,6 +18,7 @@ from skillpack.cli.common import (
     shorten,
 )
 from skillpack.errors import UsageError
+from skillpack.plurals import plural
 
 if TYPE_CHECKING:
     from skillpack.routing.base import Router
@@ -85,7 +86,7 @@ def route(
     budget_text = f" of a {budget:,}-token budget" if budget else ""
     echo(
         f"context: {report['context_tokens']:,} tokens{budget_text} for {len(selection.chosen)} of"
-        f" {report['skills_installed']} skills; loading every skill would cost {report['all_skills_tokens']:,}"
+        f" {plural(report['skills_installed'], 'skill')}; loading every skill would cost {report['all_skills_tokens']:,}"
     )
 
 

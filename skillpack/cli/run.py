@@ -14,6 +14,7 @@ from skillpack.cli.common import (
     selection_options,
     shorten,
 )
+from skillpack.plurals import plural
 from skillpack.running import DEFAULT_CATALOG_BUDGET, DEFAULT_MAX_TOKENS, RunResult
 
 
@@ -118,7 +119,7 @@ def _print_dry_run(result: RunResult) -> None:
     tools = [tool.get("name", "?") for tool in prompt.tools] if prompt is not None else []
     if tools:
         echo(
-            f"skillpack: a {', '.join(tools)} tool over {len(result.loadable)} skills would be offered"
+            f"skillpack: a {', '.join(tools)} tool over {plural(len(result.loadable), 'skill')} would be offered"
             " (--format json shows it)",
             err=True,
         )
@@ -160,7 +161,7 @@ def _explain(result: RunResult) -> None:
     reply = result.reply
     say(f"on demand: loaded {', '.join(reply.loaded_skills) or 'none'}; offered {offered}")
     say(
-        f"model: {reply.backend} {reply.model}, {reply.turns} turn(s), {reply.latency_s:.1f}s,"
+        f"model: {reply.model} (backend {reply.backend}), {plural(reply.turns, 'turn')}, {reply.latency_s:.1f}s,"
         f" stop reason {reply.stop_reason or '-'}"
     )
     usage = reply.usage

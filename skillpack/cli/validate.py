@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from skillpack.cli.common import echo, echo_json, format_option, load_pack, printable, settings
+from skillpack.plurals import plural
 from skillpack.problems import Problem
 from skillpack.registry import SkillPack
 from skillpack.validation import validate_pack
@@ -70,8 +71,8 @@ def validate(
                 echo(f"  (+{hidden} more in {where}; --verbose shows them)")
         mode = "strict" if strict else "lenient"
         echo(
-            f"{len(pack) + skipped} skills checked ({mode}): {len(pack)} loaded, {skipped} skipped;"
-            f" {errors} errors, {warnings} warnings"
+            f"{plural(len(pack) + skipped, 'skill')} checked ({mode}): {len(pack)} loaded, {skipped} skipped;"
+            f" {plural(errors, 'error')}, {plural(warnings, 'warning')}"
         )
     ctx.exit(1 if errors else 0)
 
