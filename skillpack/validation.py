@@ -106,13 +106,16 @@ def _validate(raw: RawManifest, *, strict: bool) -> list[Problem]:
         problems[:0] = [*_description_problems(raw), *_name_problems(raw)]
     name = raw.data.get("name")
     # An ill-formed name is reported by the schema; renaming the folder after it would be bad advice.
+    # Nor is naming the skill after a folder whose own name is not a valid skill name.
     if isinstance(name, str) and is_skill_name(name) and name != raw.folder.name:
+        folder = raw.folder.name
+        also = f" or set name: {folder}" if is_skill_name(folder) else ""
         problems.append(
             Problem(
                 raw.display,
                 "$.name",
-                f"{name!r} differs from the folder name {raw.folder.name!r}",
-                f"rename the folder to {name!r} or set name: {raw.folder.name}",
+                f"{name!r} differs from the folder name {folder!r}",
+                f"rename the folder to {name!r}{also}",
                 code="name-mismatch",
             )
         )

@@ -517,3 +517,18 @@ def test_validate_pack_reports_unreadable_instructions_as_a_problem(tmp_path: Pa
     lenient = [p for p in validate_pack(pack) if p.code == "unreadable-instructions"]
     assert [(p.file, p.location, p.severity) for p in strict] == [("binary/instructions.md", "file", "error")]
     assert [p.severity for p in lenient] == ["warning"]
+
+
+@pytest.mark.parametrize("folder", ["My_Skill", "two--hyphens", "-leading"])
+def test_a_name_mismatch_never_suggests_an_invalid_folder_name(tmp_path: Path, folder: str) -> None:
+    from skillpack import SkillPack, validate_pack
+
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / "skill.yaml").write_text(
+        "name: good-name\ndescription: Merges CSV files. Use when a task joins CSV tables.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / folder / "instructions.md").write_text("Merge them.\n", encoding="utf-8")
+    problems = validate_pack(SkillPack.from_paths([tmp_path]), strict=True)
+    (mismatch,) = [p for p in problems if p.code == "name-mismatch"]
+    assert mismatch.fix == "rename the folder to 'good-name'"
