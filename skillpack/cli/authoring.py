@@ -76,9 +76,7 @@ def lint_(ctx: click.Context, paths: tuple[Path, ...], router_name: str, output_
         echo_json(report.to_dict())
     else:
         for problem in report.problems:
-            echo(
-                f"{'' if problem.severity == 'error' else 'warning: '}{printable(str(problem), one_line=True)}"
-            )
+            echo(f"{problem.severity}: {printable(str(problem), one_line=True)}")
         for confusion in report.confusions:
             for example in confusion.examples[1:]:
                 echo(

@@ -63,8 +63,7 @@ def validate(
         for file_problems in by_file.values():
             shown = file_problems if verbose else file_problems[:1]
             for problem in shown:
-                prefix = "" if problem.severity == "error" else "warning: "
-                echo(f"{prefix}{printable(str(problem), one_line=True)}")
+                echo(f"{problem.severity}: {printable(str(problem), one_line=True)}")
             hidden = len(file_problems) - len(shown)
             if hidden:
                 where = printable(file_problems[0].file, one_line=True)
