@@ -226,6 +226,22 @@ def test_pack_invalid_skill_is_one_line_exit_1(
     )
 
 
+def test_pack_json_format(runner: CliRunner, library: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli, ["pack", str(library / "csv-merge"), "--out", str(tmp_path / "dist"), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    archive = tmp_path / "dist" / "csv-merge-1.0.0.skill"
+    assert set(data) == {"name", "version", "path", "files", "sha256"}
+    assert (data["name"], data["version"], data["path"]) == ("csv-merge", "1.0.0", str(archive))
+    with zipfile.ZipFile(archive) as handle:
+        assert data["files"] == len(handle.namelist()) - 1  # SHA256SUMS lists the others
+    import hashlib
+
+    assert data["sha256"] == hashlib.sha256(archive.read_bytes()).hexdigest()
+
+
 def test_pack_missing_folder_exits_2(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["pack", str(tmp_path / "missing")])
     assert result.exit_code == 2, result.output

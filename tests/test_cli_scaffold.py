@@ -83,3 +83,19 @@ def test_existing_folder_exits_1_and_is_unchanged(skill_home: Path) -> None:
     )
     assert {p: p.read_bytes() for p in folder.iterdir()} == before
     assert sorted(p.name for p in folder.parent.iterdir()) == ["taken"]
+
+
+@pytest.mark.parametrize(
+    ("form", "files"), [("native", ["instructions.md", "skill.yaml"]), ("agent-skills", ["SKILL.md"])]
+)
+def test_new_json_format(tmp_path: Path, form: str, files: list[str]) -> None:
+    import json
+
+    result = run("new", "notes", "--dir", str(tmp_path), "--form", form, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "name": "notes",
+        "form": form,
+        "folder": str(tmp_path / "notes"),
+        "files": files,
+    }

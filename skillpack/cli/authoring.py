@@ -217,12 +217,14 @@ def _failure(name: str, probe: Probe) -> str:
     show_default=True,
     help="Folder to write the archive into.",
 )
-def pack(skill_dir: Path, out_dir: Path) -> None:
+@format_option("text", "json")
+def pack(skill_dir: Path, out_dir: Path, output_format: str) -> None:
     """Validate a skill strictly and write NAME-VERSION.skill (a zip archive with SHA256SUMS).
 
     The archive holds the skill folder (hidden files and __pycache__ left out) and a SHA256SUMS file
     with one checksum per file. Packing the same files again gives the same bytes: entries are sorted,
-    timestamps and permissions fixed. Symlinks and special files are refused.
+    timestamps and permissions fixed. Symlinks and special files are refused. --format json prints
+    {name, version, path, files, sha256}.
 
     \b
     Example:
@@ -231,7 +233,18 @@ def pack(skill_dir: Path, out_dir: Path) -> None:
     from skillpack.archive import pack_skill
 
     result = pack_skill(skill_dir, out_dir=out_dir)
-    echo(f"wrote {result.path} ({result.files} files, sha256 {result.sha256})")
+    if output_format == "json":
+        echo_json(
+            {
+                "name": result.skill.name,
+                "version": result.skill.version,
+                "path": str(result.path),
+                "files": result.files,
+                "sha256": result.sha256,
+            }
+        )
+        return
+    echo(f"wrote {result.path} ({plural(result.files, 'file')}, sha256 {result.sha256})")
 
 
 COMMANDS = [lint_, test, pack]
