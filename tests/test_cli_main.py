@@ -167,7 +167,23 @@ def test_library_errors_become_one_line_and_their_exit_code(
 def test_unknown_command_is_a_usage_error() -> None:
     result = run("frobnicate")
     assert result.exit_code == 2, result.output
-    assert "No such command 'frobnicate'" in result.output
+    assert result.stderr == "skillpack: error: No such command 'frobnicate'. (see `skillpack --help`)\n"
+
+
+def test_a_bad_option_value_is_one_line_in_the_same_style() -> None:
+    result = run("route", "-k", "many", "a task")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "skillpack: error: Invalid value for '-k': 'many' is not a valid integer. (see `skillpack route --help`)\n"
+    )
+    assert result.stdout == ""
+
+
+def test_a_command_exit_code_survives_the_one_style_printer(tmp_path: Path) -> None:
+    result = run("validate", str(tmp_path / "nowhere"))
+    assert result.exit_code == 2, result.output
+    result = run("--help")
+    assert result.exit_code == 0, result.output
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:

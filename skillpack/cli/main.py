@@ -6,6 +6,7 @@ import importlib
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,37 @@ class _Group(click.Group):
             # at exit cannot raise again.
             _silence_stdout()
             ctx.exit(0)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run as click does, but print click's own usage errors in skillpack's one style, on one line."""
+        standalone = standalone_mode
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            if not standalone:
+                raise
+            message = printable(exc.format_message(), one_line=True)
+            command = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx else ""
+            hint = f" (see `{command} --help`)" if command else ""
+            echo(f"skillpack: error: {message}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            if not standalone:
+                raise
+            echo("skillpack: error: aborted", err=True)
+            sys.exit(1)
+        if not standalone:
+            return result
+        # Without standalone mode click returns the code of ``ctx.exit(code)`` instead of exiting with it;
+        # the commands themselves return nothing.
+        sys.exit(result if isinstance(result, int) else 0)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List every command with its whole first sentence (click cuts it to the terminal width)."""
