@@ -448,7 +448,7 @@ def test_plugins_exits_1_when_a_plugin_failed_to_load(invoke: Callable[..., Resu
     finally:
         plugins.reset()
     assert result.exit_code == 1, result.output
-    assert "skillpack: plugin 'ghost' failed to load: skillpack-ghost 0.1" in result.stderr
+    assert "skillpack: error: plugin 'ghost' failed to load: skillpack-ghost 0.1" in result.stderr
 
 
 def test_run_says_on_stderr_when_k_cuts_a_skill_that_passed_the_bar(invoke: Callable[..., Result]) -> None:
