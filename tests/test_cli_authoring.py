@@ -66,7 +66,7 @@ def test_lint_prints_warnings_one_per_line_and_errors_exit_1(
     result = runner.invoke(cli, ["--only", "lint", str(library)])
     assert result.exit_code == 0, result.output
     assert (
-        "warning: vague/skill.yaml: $.description: too vague to route on: 1 words, 6 characters — "
+        "warning: vague/skill.yaml: $.description: too vague to route on: 1 word, 6 characters — "
         in result.output
     )
     make_skill(library, "misnamed", fields={"name": "not-the-folder"}, description=GOOD, examples=["x"])
