@@ -26,6 +26,7 @@ from skillpack.routing.base import Match, Ranking, Router
 from skillpack.running import RunResult
 from skillpack.selection import Chosen, Rejected, Selection
 from skillpack.skill import Requirement, Skill
+from skillpack.validation import validate_pack
 
 __version__ = "0.1.0"
 
@@ -60,4 +61,5 @@ __all__ = [
     "hookimpl",
     "search_path",
     "user_home",
+    "validate_pack",
 ]

@@ -53,7 +53,7 @@ def regex(output: str, spec: dict[str, Any]) -> bool:
     try:
         compiled = _compiled(pattern, flags)
     except re.error as exc:
-        raise ValueError(f"'pattern' is not a valid regular expression: {exc}") from None
+        raise ValueError(f"'pattern' is not a valid regular expression: {exc}") from exc
     return compiled.search(output) is not None
 
 

@@ -7,7 +7,7 @@ The hierarchy::
     │   ├── SkillNotFoundError     no skill of that name; the message names close matches
     │   └── UnknownComponentError  no router, backend or format of that name
     ├── ManifestError              a skill's manifest cannot be used (carries the Problem that says why)
-    ├── SkillContentError          a skill's instructions or resource cannot be read safely
+    ├── SkillContentError          a skill's instructions or resource cannot be read safely (carries a Problem)
     ├── TokenizerError             the exact tokenizer is unavailable (never silently approximated)
     ├── BackendError               a model backend failed (API error, bad answer, endless tool loop)
     └── MissingExtraError          an optional extra is not installed; says which ``pip install`` fixes it
@@ -68,7 +68,17 @@ class ManifestError(SkillpackError):
 
 
 class SkillContentError(SkillpackError):
-    """A skill's instructions or one of its resources cannot be read safely."""
+    """A skill's instructions or one of its resources cannot be read safely; ``problem`` says where and why.
+
+    The message leaves out the location when it is the whole file (``file``), and the fix when there
+    is none to give.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        where = "" if problem.location == "file" else f"{problem.location}: "
+        fix = f" — {problem.fix}" if problem.fix else ""
+        super().__init__(f"{problem.file}: {where}{problem.message}{fix}")
+        self.problem = problem
 
 
 class TokenizerError(SkillpackError):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skillpack.errors import SkillpackError
+from skillpack.plurals import plural
 from skillpack.selection import DEFAULT_K, LOOKAHEAD, assemble, demerit, min_confidence_of, score_floor
 from skillpack.tokens import TokenCounter
 
@@ -77,7 +78,7 @@ def read_queries(path: Path, *, known: Collection[str] | None = None) -> list[La
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise SkillpackError(f"{path}: cannot read the queries file: {exc.strerror or exc}") from None
+        raise SkillpackError(f"{path}: cannot read the queries file: {exc.strerror or exc}") from exc
     queries: list[LabelledQuery] = []
     for number, line_bytes in enumerate(raw.splitlines(), start=1):
         where = f"{path}:{number}"
@@ -87,7 +88,7 @@ def read_queries(path: Path, *, known: Collection[str] | None = None) -> list[La
             raise SkillpackError(
                 f"{where}: not UTF-8 text (byte 0x{line_bytes[exc.start]:02x} at column {exc.start + 1})"
                 " — save the file as UTF-8"
-            ) from None
+            ) from exc
         if not line.strip():
             continue
         queries.append(_parse(line, where, number))
@@ -105,7 +106,7 @@ def _parse(line: str, where: str, number: int) -> LabelledQuery:
     try:
         item = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise SkillpackError(f"{where}: not JSON ({exc.msg} at column {exc.colno}) — {shape}") from None
+        raise SkillpackError(f"{where}: not JSON ({exc.msg} at column {exc.colno}) — {shape}") from exc
     if not isinstance(item, dict):
         raise SkillpackError(f"{where}: expected a JSON object, got {type(item).__name__} — {shape}")
     query, skills = item.get("query"), item.get("skills")
@@ -125,7 +126,7 @@ def _check_known(path: Path, queries: Sequence[LabelledQuery], known: Collection
     shown = "; ".join(f"line {line}: {name!r}" for line, name in unknown[:SHOWN_PROBLEMS])
     more = f" (and {len(unknown) - SHOWN_PROBLEMS} more)" if len(unknown) > SHOWN_PROBLEMS else ""
     raise SkillpackError(
-        f"{path}: {len(unknown)} unknown skill name(s) — {shown}{more}; "
+        f"{path}: {plural(len(unknown), 'unknown skill name')} — {shown}{more}; "
         "fix the names or add those skills to the skills folder"
     )
 

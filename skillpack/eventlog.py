@@ -37,7 +37,7 @@ class EventLog:
             except OSError as exc:
                 raise UsageError(
                     f"{path}: cannot write the log file: {exc.strerror or exc} — give a writable path"
-                ) from None
+                ) from exc
 
     def write(self, event: str, **fields: Any) -> None:
         """Append one record: the UTC time, the event's name, then ``fields`` (JSON-ready values)."""

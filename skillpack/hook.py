@@ -75,7 +75,7 @@ def parse_input(raw: bytes) -> HookInput:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise HookInputError(f"the hook input is not JSON: {exc}") from None
+        raise HookInputError(f"the hook input is not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise HookInputError("the hook input is not a JSON object")
     event = data.get("hook_event_name")

@@ -284,16 +284,16 @@ def _open_manifest(path: Path, display: str) -> BinaryIO:
     try:
         # open() with an opener rather than os.fdopen, so that the file object is the usual one.
         return open(path, "rb", opener=lambda _name, _flags: open_beneath(path.parent, path.name))
-    except LeavesFolderError:
+    except LeavesFolderError as exc:
         raise _fatal(
             display,
             "file",
             "the manifest is a symbolic link that leads outside the skill folder; refusing to read it",
             "replace the link with a copy of the file it points to",
             "outside-folder",
-        ) from None
+        ) from exc
     except OSError as exc:
-        raise _open_error(display, exc) from None
+        raise _open_error(display, exc) from exc
 
 
 def _open_error(display: str, exc: OSError) -> ManifestError:
@@ -312,7 +312,7 @@ def _read_capped(path: Path, display: str, limit: int) -> bytes:
         try:
             data = handle.read(limit + 1)
         except OSError as exc:
-            raise _open_error(display, exc) from None
+            raise _open_error(display, exc) from exc
     if len(data) > limit:
         size = _size(path)
         raise _fatal(
@@ -404,7 +404,7 @@ def _decode(raw: bytes, display: str) -> str:
             f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
             "save the file as UTF-8",
             "not-utf8",
-        ) from None
+        ) from exc
 
 
 def _parse_yaml(text: str, display: str, line_offset: int) -> dict[str, Any]:
@@ -418,18 +418,18 @@ def _parse_yaml(text: str, display: str, line_offset: int) -> dict[str, Any]:
     try:
         data = yaml.load(text, Loader=_loader())  # a SafeLoader, see _loader
     except _YamlRefusal as exc:
-        raise _fatal(display, where(exc.mark), exc.message, exc.fix, "yaml") from None
+        raise _fatal(display, where(exc.mark), exc.message, exc.fix, "yaml") from exc
     except yaml.MarkedYAMLError as exc:
         reason = exc.problem or exc.context or "invalid YAML"
         fix = "fix the YAML there; quote values that contain ': ' or start with a special character"
         if "nesting depth" in reason:  # libyaml's limit of 1,000 nested flow collections
             fix = "nest lists and mappings less deeply"
-        raise _fatal(display, where(exc.problem_mark), f"YAML syntax error: {reason}", fix, "yaml") from None
+        raise _fatal(display, where(exc.problem_mark), f"YAML syntax error: {reason}", fix, "yaml") from exc
     except (yaml.YAMLError, RecursionError) as exc:
-        raise _fatal(display, "yaml", f"YAML error: {exc}", "fix the YAML syntax", "yaml") from None
+        raise _fatal(display, "yaml", f"YAML error: {exc}", "fix the YAML syntax", "yaml") from exc
     except (ValueError, OverflowError) as exc:
         # A value the constructors cannot build, e.g. an integer of more than 4,300 digits.
-        raise _fatal(display, "yaml", f"a value cannot be read: {exc}", "quote the value", "yaml") from None
+        raise _fatal(display, "yaml", f"a value cannot be read: {exc}", "quote the value", "yaml") from exc
     if data is None:
         raise _fatal(
             display, "$", "the manifest is empty", "add at least name: and description:", "not-a-mapping"

@@ -177,7 +177,7 @@ def open_beneath(folder: Path, relative: str) -> int:
                     raise
                 links += 1
                 if target.startswith("/") or links > _MAX_LINKS:
-                    raise LeavesFolderError(relative) from None
+                    raise LeavesFolderError(relative) from exc
                 pending.extend(reversed(target.split("/")))
                 continue
             if last:

@@ -258,6 +258,7 @@ class SkillPack:
             import difflib
 
             close = difflib.get_close_matches(name, list(self._skills), n=3, cutoff=0.6)
+            # The KeyError is the failed lookup itself: it adds nothing the message does not say.
             raise SkillNotFoundError(name, close) from None
 
     def cache(self, key: str, build: Any) -> Any:
@@ -414,7 +415,7 @@ def _leaves(root: SkillRoot, where: Path) -> Problem:
         f"{root.path}/",
         "folder",
         f"leads outside {root.anchor} through a symbolic link (to {where}); its skills are not loaded",
-        "replace the link with a real folder, or pass the folder it points to with --path if you trust it",
+        "replace the link with a real folder, or pass the folder it points to in `paths` if you trust it",
         code="outside-project",
         fatal=True,
     )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from skillpack.context import FORMATS, Format, check_format, render, render_block, render_catalog
 from skillpack.errors import SkillContentError, UsageError
+from skillpack.plurals import plural
 from skillpack.routing.base import Match, Ranking
 from skillpack.skill import Skill
 from skillpack.tokens import TokenCounter, encoding_name
@@ -109,14 +110,14 @@ class Selection:
         by_k = [r.skill.name for r in self.rejected if r.cut == "k"]
         if by_k:
             notes.append(
-                f"k cut {len(by_k)} skill(s) that passed the confidence bar: {', '.join(by_k)} — raise -k to load them"
+                f"k cut {plural(len(by_k), 'skill')} that passed the confidence bar: {', '.join(by_k)} — raise `k` to load them"
             )
         by_budget = [r.skill.name for r in self.rejected if r.cut == "budget"]
         # When nothing fits at all, the selection's own note already says so (with the size needed).
         if by_budget and self.chosen:
             notes.append(
-                f"the budget cut {len(by_budget)} skill(s) that passed the confidence bar:"
-                f" {', '.join(by_budget)} — raise --budget to load them"
+                f"the budget cut {plural(len(by_budget), 'skill')} that passed the confidence bar:"
+                f" {', '.join(by_budget)} — raise `budget` to load them"
             )
         return tuple(notes)
 
@@ -133,7 +134,7 @@ class Selection:
             best = max(below, key=lambda r: r.confidence)
             return (
                 f"no skill is confident enough: the best, {best.skill.name}, has confidence"
-                f" {best.confidence:.2f}, below the bar {self.min_confidence:.2f} (--min-confidence)"
+                f" {best.confidence:.2f}, below the bar {self.min_confidence:.2f} (`min_confidence`)"
             )
         if self.cut:
             return "every skill that passed the confidence bar was left out by " + " and ".join(
@@ -241,7 +242,7 @@ def select(
     """
     fmt = check_format(format)
     if k <= 0:
-        raise UsageError(f"k must be at least 1 (got {k}) — pass -k 1 or more")
+        raise UsageError(f"k must be at least 1 (got {k}) — give `k` 1 or more")
     check_limits(budget=budget, catalog_budget=catalog_budget, min_confidence=min_confidence)
     ranker = _router(router)
     ranking = ranker.rank(task, pack, k=k + LOOKAHEAD)
@@ -265,15 +266,15 @@ def check_limits(
     """Raise ``UsageError`` for a budget that is not positive or a confidence bar outside [0, 1]."""
     if budget is not None and budget <= 0:
         raise UsageError(
-            f"the budget must be a positive number of tokens (got {budget}) — e.g. --budget 4000"
+            f"the budget must be a positive number of tokens (got {budget}) — e.g. `budget` 4000"
         )
     if catalog_budget is not None and catalog_budget <= 0:
         raise UsageError(
-            f"the catalog budget must be positive (got {catalog_budget}) — e.g. --catalog-budget 1000"
+            f"the catalog budget must be positive (got {catalog_budget}) — e.g. `catalog_budget` 1000"
         )
     if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
         raise UsageError(
-            f"the minimum confidence must be between 0 and 1 (got {min_confidence}) — e.g. --min-confidence 0.5"
+            f"the minimum confidence must be between 0 and 1 (got {min_confidence}) — e.g. `min_confidence` 0.5"
         )
 
 
@@ -389,7 +390,7 @@ def assemble(
         smallest = min(r.needed for r in over_budget)
         notes.append(
             f"the budget of {budget} tokens is smaller than every relevant skill (the smallest needs"
-            f" {smallest}); nothing was loaded — raise --budget"
+            f" {smallest}); nothing was loaded — raise `budget`"
         )
     return Selection(
         task=task,

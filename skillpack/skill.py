@@ -196,13 +196,15 @@ class Skill:
             relative = self.manifest.get("instructions", DEFAULT_INSTRUCTIONS)
             if not isinstance(relative, str):
                 raise SkillContentError(
-                    f"{self.folder.name}/{self.manifest_path.name}: instructions: expected a string, got"
-                    f" {type(relative).__name__} — write the file's name, e.g. instructions: {DEFAULT_INSTRUCTIONS}"
+                    Problem(
+                        f"{self.folder.name}/{self.manifest_path.name}",
+                        "$.instructions",
+                        f"expected a string, got {type(relative).__name__}",
+                        f"write the file's name, e.g. instructions: {DEFAULT_INSTRUCTIONS}",
+                    )
                 )
             if resolve_inside(self.folder, relative) is None:
-                raise SkillContentError(
-                    f"{display}: instructions point outside the skill folder; refusing to read"
-                )
+                raise _unreadable(display, "instructions point outside the skill folder; refusing to read")
             offset = 0
         else:
             relative, offset = self.manifest_path.name, self.body_offset or 0
@@ -283,12 +285,12 @@ class Skill:
         """Return the absolute path of one resource, refusing anything outside the skill folder."""
         target = resolve_inside(self.folder, relative)
         if target is None:
-            raise SkillContentError(
-                f"{self.name}: resource {relative!r} points outside the skill folder; refusing to read it"
+            raise _unreadable(
+                self.name, f"resource {relative!r} points outside the skill folder; refusing to read it"
             )
         if not is_regular_file(target):
-            raise SkillContentError(
-                f"{self.name}: no resource {relative!r}; available: {', '.join(self.resources()) or 'none'}"
+            raise _unreadable(
+                self.name, f"no resource {relative!r}; available: {', '.join(self.resources()) or 'none'}"
             )
         return target
 
@@ -312,6 +314,11 @@ class Skill:
         return _read_raw(self.folder, relative, f"{self.name}/{relative}", 0, what="skill")
 
 
+def _unreadable(file: str, message: str, fix: str = "") -> SkillContentError:
+    """Return the error for a file of the skill that cannot be read safely (``fix`` empty: none to give)."""
+    return SkillContentError(Problem(file, "file", message, fix, code="unreadable"))
+
+
 def _is_inside_file(folder: Path, relative: str) -> bool:
     target = resolve_inside(folder, relative)
     return target is not None and is_regular_file(target)
@@ -321,24 +328,27 @@ def _read_raw(folder: Path, relative: str, display: str, offset: int, *, what: s
     limit = MAX_INSTRUCTIONS_BYTES
     try:
         raw = read_beneath(folder, relative, offset=offset, limit=limit)
-    except LeavesFolderError:
-        raise SkillContentError(
-            f"{display}: the {what} file leads outside the skill folder (a symbolic link?); refusing to read"
-            " it — copy the file into the skill folder"
-        ) from None
-    except NotRegularFileError:
-        raise SkillContentError(
-            f"{display}: the {what} file is not a regular file (a pipe or device?) — replace it"
-            " with a UTF-8 text file"
-        ) from None
+    except LeavesFolderError as exc:
+        raise _unreadable(
+            display,
+            f"the {what} file leads outside the skill folder (a symbolic link?); refusing to read it",
+            "copy the file into the skill folder",
+        ) from exc
+    except NotRegularFileError as exc:
+        raise _unreadable(
+            display,
+            f"the {what} file is not a regular file (a pipe or device?)",
+            "replace it with a UTF-8 text file",
+        ) from exc
     except OSError as exc:
-        raise SkillContentError(
-            f"{display}: the {what} file cannot be read: {exc.strerror or exc}"
-            " — check that it exists and is readable"
-        ) from None
+        raise _unreadable(
+            display,
+            f"the {what} file cannot be read: {exc.strerror or exc}",
+            "check that it exists and is readable",
+        ) from exc
     if len(raw) > limit:
-        raise SkillContentError(
-            f"{display}: the {what} file is over {limit:,} bytes (1 MiB) — split it into resource files"
+        raise _unreadable(
+            display, f"the {what} file is over {limit:,} bytes (1 MiB)", "split it into resource files"
         )
     return raw
 
@@ -346,14 +356,12 @@ def _read_raw(folder: Path, relative: str, display: str, offset: int, *, what: s
 def _read_limited(folder: Path, relative: str, display: str, offset: int, *, what: str) -> str:
     raw = _read_raw(folder, relative, display, offset, what=what)
     if b"\x00" in raw:
-        raise SkillContentError(
-            f"{display}: the {what} file holds binary data (a NUL byte) — it must be UTF-8 text"
-        )
+        raise _unreadable(display, f"the {what} file holds binary data (a NUL byte)", "it must be UTF-8 text")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SkillContentError(
-            f"{display}: the {what} file is not UTF-8 text"
-            f" (byte 0x{raw[exc.start]:02x} at offset {exc.start + offset})"
-            " — save the file as UTF-8"
-        ) from None
+        raise _unreadable(
+            display,
+            f"the {what} file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start + offset})",
+            "save the file as UTF-8",
+        ) from exc

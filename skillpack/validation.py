@@ -16,6 +16,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     # every bundled metaschema from disk, which `import skillpack` must not do.
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
+
+    from skillpack.registry import SkillPack
 
 #: Fields that clients such as Claude Code read but neither the Agent Skills specification nor
 #: skillpack defines. They are kept in ``Skill.extra`` and reported, never rejected.
@@ -103,13 +106,16 @@ def _validate(raw: RawManifest, *, strict: bool) -> list[Problem]:
         problems[:0] = [*_description_problems(raw), *_name_problems(raw)]
     name = raw.data.get("name")
     # An ill-formed name is reported by the schema; renaming the folder after it would be bad advice.
+    # Nor is naming the skill after a folder whose own name is not a valid skill name.
     if isinstance(name, str) and is_skill_name(name) and name != raw.folder.name:
+        folder = raw.folder.name
+        also = f" or set name: {folder}" if is_skill_name(folder) else ""
         problems.append(
             Problem(
                 raw.display,
                 "$.name",
-                f"{name!r} differs from the folder name {raw.folder.name!r}",
-                f"rename the folder to {name!r} or set name: {raw.folder.name}",
+                f"{name!r} differs from the folder name {folder!r}",
+                f"rename the folder to {name!r}{also}",
                 code="name-mismatch",
             )
         )
@@ -495,3 +501,42 @@ def _dedupe(problems: Iterable[Problem]) -> list[Problem]:
             unique.append(problem)
     # Fatal problems first: they are what decides whether the skill loads at all.
     return sorted(unique, key=lambda p: not p.fatal)
+
+
+def validate_pack(pack: SkillPack, *, strict: bool = False) -> list[Problem]:
+    """Return every problem of ``pack``'s skills, grouped by file in search-path order.
+
+    That is the skills that could not be loaded, each loaded skill's manifest and resource problems,
+    instructions that cannot be read (an error in ``strict`` mode, else a warning; loading never reads
+    them), and a warning for each skill shadowed by an earlier one of the same name.
+    """
+    from skillpack.errors import SkillContentError
+
+    by_file: dict[str, list[Problem]] = {}
+    for problem in pack.problems:
+        by_file.setdefault(problem.file, []).append(problem)
+    for skill in pack:
+        found = [*skill.problems, *skill.resource_problems()]
+        if not any(p.location in ("$.instructions", "body") for p in skill.problems):
+            try:
+                skill.instructions()
+            except SkillContentError as exc:
+                unreadable = replace(
+                    exc.problem,
+                    fix=exc.problem.fix or "fix or replace the file",
+                    code="unreadable-instructions",
+                )
+                found.append(unreadable if strict else unreadable.as_warning())
+        for problem in found:
+            by_file.setdefault(problem.file, []).append(problem)
+    for shadow in pack.shadowed:
+        note = Problem(
+            f"{shadow.skill.folder.name}/{shadow.skill.manifest_path.name}",
+            "$.name",
+            f"{shadow.skill.name!r} is shadowed by {shadow.by.folder} (earlier on the search path)",
+            "rename one of them if both are meant to be used",
+            "warning",
+            code="shadowed",
+        )
+        by_file.setdefault(note.file, []).append(note)
+    return [problem for problems in by_file.values() for problem in problems]

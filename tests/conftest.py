@@ -34,7 +34,9 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     No test may read or write the real user's home or cache, whatever the machine's environment says.
     The folder is outside ``tmp_path`` so that a test listing ``tmp_path`` as a library sees only its
     own files. Returns the folder; ``$SKILLPACK_CACHE`` is its ``cache/`` (see the ``cache`` fixture).
+    ``$SKILLPACK_DEBUG`` is unset, so a developer's own setting cannot add tracebacks to checked output.
     """
+    monkeypatch.delenv("SKILLPACK_DEBUG", raising=False)
     return isolate(monkeypatch, tmp_path_factory.mktemp("env"))
 
 

@@ -415,7 +415,7 @@ def test_an_answer_cut_at_max_tokens_says_so(pack: SkillPack) -> None:
     api = Api(message(text("The first half"), stop="max_tokens"))
     reply = AnthropicBackend(client=client(api)).generate(request(pack))
     assert reply.text == "The first half"
-    assert reply.notes == ("the answer was cut at max_tokens=1024; raise it (--max-tokens) for the rest",)
+    assert reply.notes == ("the answer was cut at max_tokens=1024; raise `max_tokens` for the rest",)
 
 
 def test_an_unpriced_model_reports_no_cost_and_says_why(pack: SkillPack) -> None:
@@ -430,9 +430,7 @@ def test_missing_key_says_how_to_set_it(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(BackendError) as caught:
         AnthropicBackend()
     assert str(caught.value) == NO_KEY
-    assert (
-        "export ANTHROPIC_API_KEY=" in NO_KEY and "--backend local" in NO_KEY and "--backend fake" in NO_KEY
-    )
+    assert "export ANTHROPIC_API_KEY=" in NO_KEY and "`backend` local or fake" in NO_KEY
 
 
 def test_a_key_from_the_environment_builds_a_real_client(monkeypatch: pytest.MonkeyPatch) -> None:

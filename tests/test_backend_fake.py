@@ -71,6 +71,6 @@ def test_the_default_answer_describes_the_request_plainly(
     assert answer == (
         f"{BANNER} It received the task 'do it' with {count_tokens(system)} tokens of context."
         " Skills in the context: alpha. Skills offered on demand: beta."
-        " Use --backend anthropic or --backend local for a real answer."
+        " Use `backend` anthropic or local for a real answer."
     )
     assert "not a model" in answer

@@ -66,7 +66,7 @@ def test_lint_prints_warnings_one_per_line_and_errors_exit_1(
     result = runner.invoke(cli, ["--only", "lint", str(library)])
     assert result.exit_code == 0, result.output
     assert (
-        "warning: vague/skill.yaml: $.description: too vague to route on: 1 words, 6 characters — "
+        "warning: vague/skill.yaml: $.description: too vague to route on: 1 word, 6 characters — "
         in result.output
     )
     make_skill(library, "misnamed", fields={"name": "not-the-folder"}, description=GOOD, examples=["x"])
@@ -89,7 +89,7 @@ def test_an_unedited_new_skill_passes_validate_but_fails_lint(runner: CliRunner,
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
     assert any(
-        line.startswith("draft-native/skill.yaml: $.description: placeholder text (starts with TODO): ")
+        line.startswith("error: draft-native/skill.yaml: $.description: placeholder text (starts with TODO): ")
         for line in lines
     )
     assert [line for line in lines if line.startswith("suggestion: ")] == [
@@ -248,6 +248,22 @@ def test_pack_invalid_skill_is_one_line_exit_1(
     )
 
 
+def test_pack_json_format(runner: CliRunner, library: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli, ["pack", str(library / "csv-merge"), "--out", str(tmp_path / "dist"), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    archive = tmp_path / "dist" / "csv-merge-1.0.0.skill"
+    assert set(data) == {"name", "version", "path", "files", "sha256"}
+    assert (data["name"], data["version"], data["path"]) == ("csv-merge", "1.0.0", str(archive))
+    with zipfile.ZipFile(archive) as handle:
+        assert data["files"] == len(handle.namelist()) - 1  # SHA256SUMS lists the others
+    import hashlib
+
+    assert data["sha256"] == hashlib.sha256(archive.read_bytes()).hexdigest()
+
+
 def test_pack_missing_folder_exits_2(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["pack", str(tmp_path / "missing")])
     assert result.exit_code == 2, result.output
@@ -302,6 +318,71 @@ def test_install_refusals_are_one_line(runner: CliRunner, tmp_path: Path) -> Non
     assert "no such file or folder" in result.output
     result = runner.invoke(cli, ["uninstall", "nothing-here"])
     assert result.exit_code == 2, result.output
+
+
+def test_install_several_sources_each_all_or_nothing(
+    runner: CliRunner, library: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nowhere"
+    result = runner.invoke(
+        cli, ["install", str(library / "csv-merge"), str(missing), str(library / "status-report")]
+    )
+    assert result.exit_code == 2, result.output
+    skills_dir = Path.cwd() / ".skillpack" / "skills"
+    assert result.stdout.splitlines() == [
+        f"installed csv-merge 1.0.0 from {library / 'csv-merge'}",
+        f"installed status-report 1.0.0 from {library / 'status-report'}",
+    ]
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"skillpack: error: {missing}: ") and "no such file or folder" in lines[0]
+    assert (
+        lines[1]
+        == f"2 skills in {skills_dir}: csv-merge, status-report; lock: {Path.cwd() / 'skillpack.lock'}"
+    )
+
+
+def test_install_and_uninstall_json_shape(runner: CliRunner, library: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    result = runner.invoke(cli, ["install", str(library / "csv-merge"), str(missing), "--format", "json"])
+    assert result.exit_code == 2, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"skills_dir", "lock", "ok", "sources", "changes", "installed"}
+    assert data["ok"] is False and data["installed"] == ["csv-merge"]
+    first, second = data["sources"]
+    assert first == {
+        "source": str(library / "csv-merge"),
+        "ok": True,
+        "error": None,
+        "changes": data["changes"],
+    }
+    assert data["changes"] == [
+        {
+            "name": "csv-merge",
+            "action": "installed",
+            "version": "1.0.0",
+            "previous_version": "",
+            "source": str(library / "csv-merge"),
+        }
+    ]
+    assert second["source"] == str(missing) and second["ok"] is False and second["changes"] == []
+    assert "no such file or folder" in second["error"]
+    result = runner.invoke(cli, ["uninstall", "csv-merge", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["ok"] is True and data["installed"] == []
+    assert data["sources"][0]["changes"][0]["action"] == "uninstalled"
+
+
+def test_uninstall_says_what_remains(runner: CliRunner, library: Path) -> None:
+    assert runner.invoke(cli, ["install", str(library)]).exit_code == 0
+    skills_dir = Path.cwd() / ".skillpack" / "skills"
+    lock = Path.cwd() / "skillpack.lock"
+    result = runner.invoke(cli, ["uninstall", "csv-merge"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "uninstalled csv-merge 1.0.0\n"
+    assert result.stderr == f"1 skill in {skills_dir}: status-report; lock: {lock}\n"
+    result = runner.invoke(cli, ["uninstall", "status-report"])
+    assert result.stderr == f"0 skills in {skills_dir}; lock: {lock}\n"
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="the git program is not installed")

@@ -171,7 +171,7 @@ def test_some_errors_exit_1_with_how_to_retry(tmp_path: Path) -> None:
     finally:
         plugins.manager().unregister(name="test-sometimes")
     assert result.exit_code == 1, result.output
-    assert "1 trials failed (see the error field in" in result.stderr
+    assert "1 trial failed (see the error field in" in result.stderr
     assert "run the same command again to retry them" in result.stderr
 
 
@@ -355,3 +355,27 @@ def test_router_only_reports_recall_tokens_and_time_per_size_without_a_model(tmp
     assert table.startswith("# router lexical (k=3, budget none) on tiny: 12 skills in the pool")
     assert "| 12 | 3 |" in table and table in result.stdout
     assert f"wrote in {out}/: router.md, router.json" in result.stdout
+
+
+def test_json_format_of_a_sweep_and_of_router_only(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path)
+    out = tmp_path / "out"
+    args = ["--backend", "known-answer", "--strategies", "none,all", "--sizes", "1", "--no-progress"]
+    result = bench(str(suite), *args, "--out", str(out), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"out", "planned", "skipped", "ran", "counts", "errors", "files", "notes", "cells"}
+    assert data["out"] == str(out) and data["planned"] == data["ran"] == data["counts"]["ok"]
+    assert data["skipped"] == 0 and data["errors"] == 0
+    assert data["files"][0] == "trials.jsonl" and "manifest.json" in data["files"]
+    assert {cell["strategy"] for cell in data["cells"]} == {"none", "all"}
+    routed = bench(
+        str(suite), "--router-only", "--sizes", "1", "--out", str(tmp_path / "r"), "--format", "json"
+    )
+    assert routed.exit_code == 0, routed.output
+    document = json.loads(routed.stdout)
+    assert document["files"] == ["router.md", "router.json"] and document["router"] == "lexical"
+    stored = json.loads((tmp_path / "r" / "router.json").read_text(encoding="utf-8"))
+    assert {key: document[key] for key in stored if key != "wall_s"} == {
+        key: value for key, value in stored.items() if key != "wall_s"
+    }

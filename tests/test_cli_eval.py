@@ -38,7 +38,7 @@ def run(*args: str) -> Result:
 
 def test_json_has_exactly_the_metric_keys(setup: tuple[Path, Path]) -> None:
     root, queries = setup
-    result = run(str(root), str(queries), "--json")
+    result = run(str(root), str(queries), "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert list(data) == list(METRICS)
@@ -48,7 +48,7 @@ def test_json_has_exactly_the_metric_keys(setup: tuple[Path, Path]) -> None:
 
 def test_text_output_lists_every_metric(setup: tuple[Path, Path]) -> None:
     root, queries = setup
-    result = run(str(root), str(queries), "--router", "none", "--k", "3")
+    result = run(str(root), str(queries), "--router", "none", "-k", "3")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("router none, k=3")
@@ -57,9 +57,33 @@ def test_text_output_lists_every_metric(setup: tuple[Path, Path]) -> None:
     assert any(line.split() == ["oos_abstain", "-"] for line in lines)  # no out-of-scope query
 
 
+def test_the_old_spellings_still_work_with_one_deprecation_line(setup: tuple[Path, Path]) -> None:
+    root, queries = setup
+    result = run(str(root), str(queries), "--router", "none", "--k", "3")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("router none, k=3,")
+    assert (
+        result.stderr
+        == "skillpack: warning: --k is deprecated and will be removed in the next release; use -k\n"
+    )
+    result = run(str(root), str(queries), "--json")
+    assert result.exit_code == 0, result.output
+    assert list(json.loads(result.stdout)) == list(METRICS)
+    assert result.stderr == (
+        "skillpack: warning: --json is deprecated and will be removed in the next release; use --format json\n"
+    )
+
+
+def test_the_old_spellings_are_hidden_from_help() -> None:
+    result = CliRunner().invoke(cli, ["eval", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--json" not in result.output and "--k " not in result.output
+    assert "-k INTEGER" in result.output and "--format [text|json]" in result.output
+
+
 def test_all_baseline_has_full_recall(setup: tuple[Path, Path]) -> None:
     root, queries = setup
-    result = run(str(root), str(queries), "--router", "all", "--json")
+    result = run(str(root), str(queries), "--router", "all", "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["recall@5"] == 1.0
 
@@ -82,7 +106,7 @@ def test_unknown_skill_names_exit_1_with_line_numbers(setup: tuple[Path, Path]) 
         handle.write(json.dumps({"query": "x", "skills": ["ghost"]}) + "\n")
     result = run(str(root), str(queries))
     assert result.exit_code == 1, result.output
-    assert "1 unknown skill name(s) — line 4: 'ghost'" in result.output
+    assert "1 unknown skill name — line 4: 'ghost'" in result.output
     assert "Traceback" not in result.output
 
 
@@ -99,7 +123,7 @@ def test_an_unknown_router_exits_2_listing_the_known(setup: tuple[Path, Path]) -
 @pytest.mark.parametrize("k", ["0", "-4"])
 def test_k_below_one_exits_2(setup: tuple[Path, Path], k: str) -> None:
     root, queries = setup
-    result = run(str(root), str(queries), "--k", k)
+    result = run(str(root), str(queries), "-k", k)
     assert result.exit_code == 2, result.output
     assert "k must be a whole number of at least 1" in result.output
 

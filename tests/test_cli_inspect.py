@@ -46,7 +46,7 @@ def test_list_text(library: Path) -> None:
     rows = json.loads(run("--path", str(library), "--only", "list", "--format", "json").stdout)
     assert lines[1].split()[:3] == ["alpha", "path", str(rows[0]["tokens"])]
     assert lines[2].split()[:3] == ["beta", "path", str(rows[1]["tokens"])]
-    assert lines[2].endswith("[1 warning(s)]")
+    assert lines[2].endswith("[1 warning]")
     assert result.stderr.splitlines() == [
         "skipped: broken/skill.yaml: $: the manifest is a list, not a mapping — write it as key: value pairs,"
         " starting with name: and description:",

@@ -77,10 +77,69 @@ def test_every_help_has_an_example(path: tuple[str, ...]) -> None:
     assert "Example" in result.output, f"`skillpack {' '.join(path)} --help` shows no example"
 
 
-def test_version() -> None:
-    result = run("--version")
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version(flag: str) -> None:
+    result = run(flag)
     assert result.exit_code == 0, result.output
     assert result.output == f"skillpack, version {__version__}\n"
+
+
+def test_help_shows_each_command_summary_whole() -> None:
+    result = run("--help")
+    assert result.exit_code == 0, result.output
+    commands = result.output.split("\nCommands:\n")[1]
+    assert "..." not in commands
+    flat = " ".join(commands.split())
+    assert "Remove the installed skill NAME and its entry in skillpack.lock." in flat
+
+
+def _raise_chained(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register a ``boom`` command whose library error keeps an OSError as its cause."""
+
+    @click.command()
+    def boom() -> None:
+        try:
+            raise OSError(28, "No space left on device")
+        except OSError as exc:
+            raise SkillpackError("out: cannot write — free some space") from exc
+
+    monkeypatch.setitem(cli.commands, "boom", boom)
+
+
+def test_an_error_is_one_line_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SKILLPACK_DEBUG", raising=False)
+    _raise_chained(monkeypatch)
+    result = run("boom")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "skillpack: error: out: cannot write — free some space\n"
+
+
+@pytest.mark.parametrize(("args", "debug"), [(("--traceback", "boom"), None), (("boom",), "1")])
+def test_traceback_shows_the_chained_cause_then_the_line(
+    monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], debug: str | None
+) -> None:
+    monkeypatch.delenv("SKILLPACK_DEBUG", raising=False)
+    if debug is not None:
+        monkeypatch.setenv("SKILLPACK_DEBUG", debug)
+    _raise_chained(monkeypatch)
+    result = run(*args)
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert "OSError: [Errno 28] No space left on device" in lines
+    assert "The above exception was the direct cause of the following exception:" in lines
+    assert "skillpack.errors.SkillpackError: out: cannot write — free some space" in lines
+    assert lines[-1] == "skillpack: error: out: cannot write — free some space"
+    assert result.stdout == ""
+
+
+def test_library_errors_keep_their_cause(tmp_path: Path) -> None:
+    from skillpack.authoring.lockfile import read_lock
+
+    (tmp_path / "skillpack.lock").write_bytes(b"\xff not json")
+    with pytest.raises(SkillpackError) as caught:
+        read_lock(tmp_path / "skillpack.lock")
+    assert isinstance(caught.value.__cause__, (UnicodeDecodeError, ValueError))
 
 
 @pytest.mark.parametrize(
@@ -108,7 +167,23 @@ def test_library_errors_become_one_line_and_their_exit_code(
 def test_unknown_command_is_a_usage_error() -> None:
     result = run("frobnicate")
     assert result.exit_code == 2, result.output
-    assert "No such command 'frobnicate'" in result.output
+    assert result.stderr == "skillpack: error: No such command 'frobnicate'. (see `skillpack --help`)\n"
+
+
+def test_a_bad_option_value_is_one_line_in_the_same_style() -> None:
+    result = run("route", "-k", "many", "a task")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "skillpack: error: Invalid value for '-k': 'many' is not a valid integer. (see `skillpack route --help`)\n"
+    )
+    assert result.stdout == ""
+
+
+def test_a_command_exit_code_survives_the_one_style_printer(tmp_path: Path) -> None:
+    result = run("validate", str(tmp_path / "nowhere"))
+    assert result.exit_code == 2, result.output
+    result = run("--help")
+    assert result.exit_code == 0, result.output
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
@@ -147,3 +222,24 @@ def test_completion_completes_command_names() -> None:
     result = CliRunner().invoke(cli, [], prog_name="skillpack", env=env)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["plain,route"]
+
+
+def test_library_messages_name_settings_and_the_cli_names_its_options() -> None:
+    from skillpack.cli.common import in_cli_terms
+
+    message = "raise `k` or `budget`, lower `min_confidence`; `requires` and `skillpack list` stay as written"
+    assert in_cli_terms(message) == (
+        "raise -k or --budget, lower --min-confidence; `requires` and `skillpack list` stay as written"
+    )
+
+
+def test_a_library_error_is_printed_with_the_option_to_change(tmp_path: Path) -> None:
+    from skillpack.selection import check_limits
+
+    with pytest.raises(UsageError, match=r"e\.g\. `budget` 4000"):
+        check_limits(budget=0)
+    result = run("--path", str(tmp_path), "--only", "route", "--budget", "0", "a task")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "skillpack: error: the budget must be a positive number of tokens (got 0) — e.g. --budget 4000\n"
+    )

@@ -117,7 +117,7 @@ def test_explain_reports_skills_tokens_and_cost_on_stderr(invoke: Callable[..., 
     assert "skills: 1 of 2 chosen by the lexical router; context " in result.stderr
     assert "  1. commit-messages  confidence " in result.stderr
     assert "on demand: loaded none; offered changelog" in result.stderr
-    assert "model: fake fake, 1 turn(s)" in result.stderr
+    assert "model: fake (backend fake), 1 turn," in result.stderr
     assert "output, 0 cache read, 0 cache write; cost $0.0000" in result.stderr
 
 
@@ -317,7 +317,7 @@ def test_with_a_key_the_default_backend_is_anthropic(invoke: Callable[..., Resul
     assert result.stdout == "feat: add login timeout\n"
     assert seen[0]["system"][-1]["cache_control"] == {"type": "ephemeral"}
     assert seen[0]["tools"][0]["input_schema"]["properties"]["name"]["enum"] == ["changelog"]
-    assert "model: anthropic claude-sonnet-5-5, 1 turn(s)" in result.stderr
+    assert "model: claude-sonnet-5-5 (backend anthropic), 1 turn," in result.stderr
     assert "tokens: 900 input, 40 output, 850 cache read, 0 cache write; cost $0.0023" in result.stderr
 
 
@@ -422,7 +422,7 @@ def test_a_dry_run_prints_exactly_the_system_prompt_anthropic_sends(
     assert dry.stdout == _system_text(sent)
     assert "<available_skills>" in dry.stdout and "<name>changelog</name>" in dry.stdout
     assert dry.stderr == (
-        "skillpack: a load_skill tool over 1 skills would be offered (--format json shows it)\n"
+        "skillpack: a load_skill tool over 1 skill would be offered (--format json shows it)\n"
     )
     data = json.loads(
         invoke("run", "--dry-run", "--backend", "anthropic", "-k", "1", "--format", "json", TASK).stdout
@@ -447,7 +447,7 @@ def test_no_key_with_anthropic_named_says_how_to_set_it(
     assert result.stderr.startswith(
         "skillpack: error: the anthropic backend needs an API key: export ANTHROPIC_API_KEY="
     )
-    assert "--backend local or --backend fake" in result.stderr
+    assert "--backend local or fake" in result.stderr
 
 
 # -- skillpack plugins ------------------------------------------------------------------------------
@@ -483,12 +483,12 @@ def test_plugins_exits_1_when_a_plugin_failed_to_load(invoke: Callable[..., Resu
     finally:
         plugins.reset()
     assert result.exit_code == 1, result.output
-    assert "skillpack: plugin 'ghost' failed to load: skillpack-ghost 0.1" in result.stderr
+    assert "skillpack: error: plugin 'ghost' failed to load: skillpack-ghost 0.1" in result.stderr
 
 
 def test_run_says_on_stderr_when_k_cuts_a_skill_that_passed_the_bar(invoke: Callable[..., Result]) -> None:
     task = "write the commit message and keep the changelog in the Keep a Changelog format"
     result = invoke("run", "--dry-run", "-k", "1", "--min-confidence", "0", task)
     assert result.exit_code == 0, result.output
-    assert "note: k cut 1 skill(s) that passed the confidence bar: " in result.stderr
+    assert "note: k cut 1 skill that passed the confidence bar: " in result.stderr
     assert "raise -k to load them" in result.stderr

@@ -29,7 +29,7 @@ def test_new_skill_passes_strict_validation(skill_home: Path, form: str) -> None
     assert f"skillpack validate {folder} --strict" in created.output
     checked = run("validate", str(folder), "--strict")
     assert checked.exit_code == 0, checked.output
-    assert checked.output == "1 skills checked (strict): 1 loaded, 0 skipped; 0 errors, 0 warnings\n"
+    assert checked.output == "1 skill checked (strict): 1 loaded, 0 skipped; 0 errors, 0 warnings\n"
     listed = run("list", "--format", "json")
     assert listed.exit_code == 0, listed.output
     assert '"source": "project"' in listed.stdout and '"name": "release-notes"' in listed.stdout
@@ -83,3 +83,19 @@ def test_existing_folder_exits_1_and_is_unchanged(skill_home: Path) -> None:
     )
     assert {p: p.read_bytes() for p in folder.iterdir()} == before
     assert sorted(p.name for p in folder.parent.iterdir()) == ["taken"]
+
+
+@pytest.mark.parametrize(
+    ("form", "files"), [("native", ["instructions.md", "skill.yaml"]), ("agent-skills", ["SKILL.md"])]
+)
+def test_new_json_format(tmp_path: Path, form: str, files: list[str]) -> None:
+    import json
+
+    result = run("new", "notes", "--dir", str(tmp_path), "--form", form, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "name": "notes",
+        "form": form,
+        "folder": str(tmp_path / "notes"),
+        "files": files,
+    }

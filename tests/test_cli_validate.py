@@ -41,13 +41,13 @@ def test_warnings_pass_lenient_and_fail_strict(tmp_path: Path, make_skill: MakeS
     assert lenient.exit_code == 0, lenient.output
     assert lenient.output.splitlines() == [
         f"warning: {line}",
-        "1 skills checked (lenient): 1 loaded, 0 skipped; 0 errors, 1 warnings",
+        "1 skill checked (lenient): 1 loaded, 0 skipped; 0 errors, 1 warning",
     ]
     strict = run("validate", str(tmp_path), "--strict")
     assert strict.exit_code == 1, strict.output
     assert strict.output.splitlines() == [
-        line,
-        "1 skills checked (strict): 1 loaded, 0 skipped; 1 errors, 0 warnings",
+        f"error: {line}",
+        "1 skill checked (strict): 1 loaded, 0 skipped; 1 error, 0 warnings",
     ]
 
 
@@ -57,7 +57,7 @@ def test_unusable_skill_fails_in_both_modes(tmp_path: Path, make_skill: MakeSkil
     for mode in ([], ["--strict"]):
         result = run("validate", str(tmp_path), *mode)
         assert result.exit_code == 1, result.output
-        assert result.output.startswith("mute/skill.yaml: $.description: the description is empty — ")
+        assert result.output.startswith("error: mute/skill.yaml: $.description: the description is empty — ")
         assert "2 skills checked" in result.output and "1 loaded, 1 skipped" in result.output
 
 
@@ -79,16 +79,16 @@ def test_best_match_first_and_verbose_shows_all(tmp_path: Path, make_skill: Make
     assert short.exit_code == 1, short.output
     lines = short.output.splitlines()
     assert len(lines) == 3
-    assert lines[0].startswith("messy/skill.yaml: $.")
+    assert lines[0].startswith("error: messy/skill.yaml: $.")
     assert lines[1] == "  (+3 more in messy/skill.yaml; --verbose shows them)"
     verbose = run("validate", str(library), "--strict", "--verbose")
     assert verbose.exit_code == 1, verbose.output
     shown = verbose.output.splitlines()[:-1]
     assert shown[0] == lines[0]
     assert len(shown) == 4
-    assert {line.split(": ")[1] for line in shown} == {"$.tags", "$.version", "$.name", "$.bogus"}
+    assert {line.split(": ")[2] for line in shown} == {"$.tags", "$.version", "$.name", "$.bogus"}
     for line in shown:
-        assert line.startswith("messy/skill.yaml: $") and line.count(" — ") == 1
+        assert line.startswith("error: messy/skill.yaml: $") and line.count(" — ") == 1
 
 
 def test_json_format(tmp_path: Path, make_skill: MakeSkill) -> None:
@@ -162,7 +162,7 @@ def test_bad_input_through_the_cli(case: BadCase, bad_library: Callable[[BadCase
         assert "Traceback" not in result.output
         lines = result.output.splitlines()
         for expected in case.expected:
-            assert expected in lines or f"warning: {expected}" in lines, result.output
+            assert f"error: {expected}" in lines or f"warning: {expected}" in lines, result.output
     as_json = run("validate", str(library), "--format", "json")
     assert as_json.exit_code == case.lenient_exit, as_json.output
     report = json.loads(as_json.stdout)
@@ -193,7 +193,7 @@ def test_validate_reads_the_instructions_that_loading_does_not(
     assert lenient.output.splitlines()[0] == f"warning: unreadable-body/instructions.md: file: {message}"
     strict = run("validate", str(tmp_path), "--strict")
     assert strict.exit_code == 1, strict.output
-    assert strict.output.splitlines()[0] == f"unreadable-body/instructions.md: file: {message}"
+    assert strict.output.splitlines()[0] == f"error: unreadable-body/instructions.md: file: {message}"
 
 
 def test_missing_instructions_are_reported_once(tmp_path: Path, make_skill: MakeSkill) -> None:

@@ -60,8 +60,8 @@ def test_validate_cli_on_the_corpus(corpus: Path) -> None:
     strict = CliRunner().invoke(cli, ["validate", str(corpus), "--strict"], prog_name="skillpack")
     assert strict.exit_code == 1, strict.output
     assert strict.output.splitlines() == [
-        CLAUDE_API,
-        "12 skills checked (strict): 12 loaded, 0 skipped; 1 errors, 0 warnings",
+        f"error: {CLAUDE_API}",
+        "12 skills checked (strict): 12 loaded, 0 skipped; 1 error, 0 warnings",
     ]
 
 

@@ -113,7 +113,7 @@ def test_unknown_skill_names_are_listed_with_line_numbers(tmp_path: Path) -> Non
     with pytest.raises(SkillpackError) as caught:
         read_queries(write_lines(tmp_path / "q.jsonl", *lines), known={"a"})
     message = str(caught.value)
-    assert "7 unknown skill name(s) — line 1: 'ghost-0'; line 2: 'ghost-1'" in message
+    assert "7 unknown skill names — line 1: 'ghost-0'; line 2: 'ghost-1'" in message
     assert "line 5: 'ghost-4' (and 2 more)" in message
 
 

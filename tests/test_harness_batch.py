@@ -262,5 +262,5 @@ def test_batch_needs_an_anthropic_client(tmp_path: Path) -> None:
     from skillpack.backends.fake import FakeBackend
     from skillpack.errors import UsageError
 
-    with pytest.raises(UsageError, match="--batch needs a backend that declares supports_batches"):
+    with pytest.raises(UsageError, match="`batch` needs a backend that declares supports_batches"):
         run_sweep(config(write_suite(tmp_path)), tmp_path / "out", backend=FakeBackend(), draw=False)

@@ -394,7 +394,7 @@ def test_identical_requests_are_one_observation_even_across_runs(tmp_path: Path)
 def test_threads_reach_the_backend_and_a_backend_without_them_is_told(tmp_path: Path) -> None:
     from skillpack.harness.runner import open_backend
 
-    with pytest.raises(UsageError, match=r"the fake backend does not take --threads"):
+    with pytest.raises(UsageError, match=r"the fake backend does not take `threads`"):
         open_backend(config(write_suite(tmp_path), threads=2))
     assert "threads" not in config(write_suite(tmp_path), threads=2).setup("x")
 

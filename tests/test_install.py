@@ -149,7 +149,7 @@ def test_folder_the_lock_does_not_list_is_replaced_only_with_force(
 ) -> None:
     handmade = make_skill(target.skills_dir, "delta-tool", version="0.1.0")
     source = make_skill(tmp_path / "v", "delta-tool", version="1.0.0")
-    with pytest.raises(SkillpackError, match=r"does not list it .*pass --force"):
+    with pytest.raises(SkillpackError, match=r"does not list it .*pass `force`"):
         install(str(source), target=target)
     assert "0.1.0" in (handmade / "skill.yaml").read_text()
     install(str(source), target=target, force=True)

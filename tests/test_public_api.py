@@ -40,6 +40,7 @@ EXPORTED = {
     "hookimpl",
     "search_path",
     "user_home",
+    "validate_pack",
 }
 
 

@@ -142,7 +142,7 @@ def test_without_any_backend_the_router_says_what_to_do(
     monkeypatch.setattr("skillpack.backends.local.is_available", lambda: False)
     with pytest.raises(UsageError, match="the llm router needs a model and none is available") as caught:
         LLMRouter(base=Shortlist("alpha")).rank("task", pack)
-    for option in ("export ANTHROPIC_API_KEY=", "skillpack[local]", "--backend", "--model"):
+    for option in ("export ANTHROPIC_API_KEY=", "skillpack[local]", "`backend`", "`model`"):
         assert option in str(caught.value)
 
 

@@ -204,13 +204,13 @@ def test_a_backend_with_a_small_context_window_gets_a_fitted_budget(pack: SkillP
     assert [r.reason.split(":")[0] for r in result.selection.rejected] == ["over budget"]
     assert result.notes == (
         f"the skills' budget is {fitted} tokens, to fit the 165-token context of fake",
-        "the budget cut 1 skill(s) that passed the confidence bar: changelog — raise --budget to load them",
+        "the budget cut 1 skill that passed the confidence bar: changelog — raise `budget` to load them",
     )
     roomy = pack.run(task, backend=Small(), max_tokens=40, k=1)
     # The budget cut nothing; k=1 left out a skill that passed the confidence bar, and the notes say so.
     assert roomy.selection.budget == fitted
     assert roomy.notes == (
-        "k cut 1 skill(s) that passed the confidence bar: changelog — raise -k to load them",
+        "k cut 1 skill that passed the confidence bar: changelog — raise `k` to load them",
     )
     assert pack.run(task, backend=Small(), budget=10).selection.budget == 10
     with pytest.raises(UsageError, match=r"more than the model's 165-token context"):

@@ -95,8 +95,8 @@ def test_invalid_names_are_usage_errors(tmp_path: Path, name: str, message: str)
 @pytest.mark.parametrize(
     ("description", "message"),
     [
-        ("a" * 1025, "--description: 1025 characters; the limit is 1024 — shorten it; nothing was written"),
-        ("   ", "--description: the description is empty — add a description: "),
+        ("a" * 1025, "`description`: 1025 characters; the limit is 1024 — shorten it; nothing was written"),
+        ("   ", "`description`: the description is empty — add a description: "),
     ],
 )
 @pytest.mark.parametrize("form", ["native", "agent-skills"])

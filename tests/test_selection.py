@@ -57,7 +57,7 @@ def test_chosen_in_rank_order_with_tokens_and_evidence(pack: SkillPack) -> None:
     # gamma passed the bar (a router without calibration vouches for every match); only k left it out.
     assert [(r.skill.name, r.cut) for r in selection.rejected] == [("gamma", "k")]
     assert selection.cut_notes == (
-        "k cut 1 skill(s) that passed the confidence bar: gamma — raise -k to load them",
+        "k cut 1 skill that passed the confidence bar: gamma — raise `k` to load them",
     )
     text = selection.render()
     assert text.index('<skill name="beta">') < text.index('<skill name="alpha" version="1.2.0">')
@@ -89,7 +89,7 @@ def test_budget_smaller_than_every_skill_chooses_nothing(pack: SkillPack) -> Non
     assert smallest == select(pack, "task", router=ListRouter("alpha")).context_tokens
     assert selection.report()["notes"] == [
         f"the budget of 5 tokens is smaller than every relevant skill (the smallest needs {smallest});"
-        " nothing was loaded — raise --budget"
+        " nothing was loaded — raise `budget`"
     ]
 
 
@@ -255,7 +255,7 @@ def test_nothing_confident_enough_says_why_in_one_line(pack: SkillPack) -> None:
     selection = select(pack, "task", router=ConfidentRouter({"alpha": (3.0, 0.5), "beta": (1.0, 0.2)}))
     assert selection.abstained and selection.chosen == ()
     assert selection.abstain_reason == (
-        "no skill is confident enough: the best, alpha, has confidence 0.50, below the bar 0.70 (--min-confidence)"
+        "no skill is confident enough: the best, alpha, has confidence 0.50, below the bar 0.70 (`min_confidence`)"
     )
     assert selection.report()["abstain_reason"] == selection.abstain_reason
     empty = select(pack, "task", router=ListRouter(notes=("no task term occurs in any skill; abstained",)))
@@ -274,7 +274,7 @@ def test_k_cutting_a_confident_skill_is_reported(pack: SkillPack) -> None:
     selection = select(pack, "task", k=1, router=router)
     assert [(r.skill.name, r.cut) for r in selection.rejected] == [("beta", "k"), ("delta", "")]
     assert selection.cut_notes == (
-        "k cut 1 skill(s) that passed the confidence bar: beta — raise -k to load them",
+        "k cut 1 skill that passed the confidence bar: beta — raise `k` to load them",
     )
     assert selection.cut_notes[0] in selection.report()["notes"]
 

@@ -177,7 +177,7 @@ def test_instructions_that_are_not_a_string_say_so(tmp_path: Path, make_skill: M
     with pytest.raises(SkillContentError) as caught:
         skill.instructions()
     assert str(caught.value) == (
-        "t10/skill.yaml: instructions: expected a string, got list"
+        "t10/skill.yaml: $.instructions: expected a string, got list"
         " — write the file's name, e.g. instructions: instructions.md"
     )
 

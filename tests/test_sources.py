@@ -168,7 +168,7 @@ def test_git_timeout_is_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 
     monkeypatch.setattr(subprocess, "run", slow)
     with (
-        pytest.raises(SkillpackError, match=r"did not finish within 5 s .*raise --timeout"),
+        pytest.raises(SkillpackError, match=r"did not finish within 5 s .*raise `timeout`"),
         fetch(parse_source("git+https://example.invalid/r.git"), tmp_path, timeout=5),
     ):
         pass

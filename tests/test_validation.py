@@ -497,3 +497,40 @@ def test_a_bad_input_costs_only_itself_in_lint_route_and_test(
     assert result.exit_code in (0, 1), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert "Traceback" not in result.output
+
+
+def test_validate_pack_reports_unreadable_instructions_as_a_problem(tmp_path: Path) -> None:
+    from skillpack import SkillContentError, SkillPack, validate_pack
+
+    folder = tmp_path / "binary"
+    folder.mkdir()
+    (folder / "skill.yaml").write_text("name: binary\ndescription: Reads a file that is not text.\n")
+    (folder / "instructions.md").write_bytes(b"text\x00more")
+    pack = SkillPack.from_paths([tmp_path])
+    with pytest.raises(SkillContentError) as caught:
+        pack.get("binary").instructions()
+    assert caught.value.problem.file == "binary/instructions.md"
+    assert caught.value.problem.message == "the instructions file holds binary data (a NUL byte)"
+    assert (
+        str(caught.value)
+        == f"{caught.value.problem.file}: {caught.value.problem.message} — it must be UTF-8 text"
+    )
+    strict = [p for p in validate_pack(pack, strict=True) if p.code == "unreadable-instructions"]
+    lenient = [p for p in validate_pack(pack) if p.code == "unreadable-instructions"]
+    assert [(p.file, p.location, p.severity) for p in strict] == [("binary/instructions.md", "file", "error")]
+    assert [p.severity for p in lenient] == ["warning"]
+
+
+@pytest.mark.parametrize("folder", ["My_Skill", "two--hyphens", "-leading"])
+def test_a_name_mismatch_never_suggests_an_invalid_folder_name(tmp_path: Path, folder: str) -> None:
+    from skillpack import SkillPack, validate_pack
+
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / "skill.yaml").write_text(
+        "name: good-name\ndescription: Merges CSV files. Use when a task joins CSV tables.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / folder / "instructions.md").write_text("Merge them.\n", encoding="utf-8")
+    problems = validate_pack(SkillPack.from_paths([tmp_path]), strict=True)
+    (mismatch,) = [p for p in problems if p.code == "name-mismatch"]
+    assert mismatch.fix == "rename the folder to 'good-name'"

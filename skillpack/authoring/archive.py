@@ -178,13 +178,13 @@ def load_strictly(folder: Path) -> Skill:
     try:
         skill = Skill.load(folder, strict=True)
     except ManifestError as exc:
-        raise SkillpackError(f"{exc} (the skill is invalid; fix it first)") from None
+        raise SkillpackError(f"{exc} (the skill is invalid; fix it first)") from exc
     except OSError as exc:
-        raise SkillpackError(f"{folder}: cannot be read: {exc.strerror or exc}") from None
+        raise SkillpackError(f"{folder}: cannot be read: {exc.strerror or exc}") from exc
     errors = [p for p in skill.problems if p.severity == "error"]
     if errors:
         more = (
-            f" (+{len(errors) - 1} more; `skillpack validate --strict {folder}` lists them)"
+            f" (+{len(errors) - 1} more; validating {folder} strictly lists them all)"
             if len(errors) > 1
             else ""
         )
@@ -255,12 +255,12 @@ def unpack_archive(archive: Path, into: Path) -> Unpacked:
     display = archive.name
     try:
         handle = zipfile.ZipFile(archive)
-    except FileNotFoundError:
-        raise UsageError(f"{archive}: no such file") from None
+    except FileNotFoundError as exc:
+        raise UsageError(f"{archive}: no such file") from exc
     except (zipfile.BadZipFile, OSError) as exc:
         raise SkillpackError(
             f"{display}: not a readable zip archive ({exc}) — a .skill file is a zip archive"
-        ) from None
+        ) from exc
     with handle:
         top, members, expected = _plan(handle, display)
         # First pass: hash every member without writing anything.
@@ -278,7 +278,7 @@ def unpack_archive(archive: Path, into: Path) -> Unpacked:
                 _check_digest(display, member, digest, expected)
                 os.chmod(target, 0o755 if member.executable else 0o644)
         except OSError as exc:
-            raise SkillpackError(f"{display}: cannot unpack into {into}: {exc.strerror or exc}") from None
+            raise SkillpackError(f"{display}: cannot unpack into {into}: {exc.strerror or exc}") from exc
     return Unpacked(folder, len(members), expected is not None)
 
 
@@ -423,7 +423,7 @@ def _read_member(handle: zipfile.ZipFile, member: _Member, display: str, out: Bi
                 if out is not None:
                     out.write(chunk)
     except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
-        raise _refuse(display, member.info.filename, f"cannot be read ({exc})") from None
+        raise _refuse(display, member.info.filename, f"cannot be read ({exc})") from exc
     return digest.hexdigest()
 
 

@@ -85,6 +85,10 @@ class Target:
     def root(self) -> Path:
         return self.anchor if self.anchor is not None else self.lock_path.parent
 
+    def installed(self) -> tuple[str, ...]:
+        """Return the names of the skills the lock lists (what the skills folder holds), sorted."""
+        return read_lock(self.lock_path).names
+
     def check(self) -> None:
         """Raise ``SkillpackError`` when the skills folder or the lock leads outside ``root`` via a symlink."""
         trusted = (
@@ -148,7 +152,7 @@ def _stage(folder: Path, staging: Path) -> Skill:
     try:
         name = read_manifest(folder).data.get("name")
     except ManifestError as exc:
-        raise SkillpackError(f"{exc} (the skill is invalid; nothing was installed)") from None
+        raise SkillpackError(f"{exc} (the skill is invalid; nothing was installed)") from exc
     if not isinstance(name, str) or not is_skill_name(name):
         load_strictly(folder)  # raises the precise schema error
         raise SkillpackError(f"{folder}: the skill has no usable name")
@@ -158,11 +162,11 @@ def _stage(folder: Path, staging: Path) -> Skill:
     try:
         _copy_skill(folder, target)
     except OSError as exc:
-        raise _write_failed(exc, staging) from None
+        raise _write_failed(exc, staging) from exc
     try:
         return load_strictly(target)
     except SkillpackError as exc:
-        raise SkillpackError(f"{exc}; nothing was installed") from None
+        raise SkillpackError(f"{exc}; nothing was installed") from exc
 
 
 def _copy_skill(folder: Path, destination: Path) -> None:
@@ -233,19 +237,19 @@ def _exclusive(target: Target) -> Iterator[Lock]:
     try:
         target.skills_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise _write_failed(exc, target.skills_dir) from None
+        raise _write_failed(exc, target.skills_dir) from exc
     if path.is_symlink():
         raise SkillpackError(f"{path}: is a symbolic link — delete it; nothing was changed")
     held = FileLock(path, timeout=LOCK_WAIT)
     try:
         held.acquire()
-    except Timeout:
+    except Timeout as exc:
         raise SkillpackError(
             f"{path}: another skillpack install, restore or uninstall held this lock for over {LOCK_WAIT:g} s"
             " — wait for it to finish and retry"
-        ) from None
+        ) from exc
     except OSError as exc:
-        raise _write_failed(exc, path) from None
+        raise _write_failed(exc, path) from exc
     try:
         _clear_leftovers(target)
         yield read_lock(target.lock_path)
@@ -297,7 +301,7 @@ def _destination(target: Target, name: str, lock: Lock, *, force: bool = False) 
     if not stat.S_ISDIR(os.lstat(path).st_mode):
         raise SkillpackError(f"{path}: is not a folder — remove it; nothing was changed")
     if lock.get(name) is None and not (force and is_skill_folder(path)):
-        hint = "remove it, or pass --force to replace it" if not force else "it holds no skill; remove it"
+        hint = "remove it, or pass `force` to replace it" if not force else "it holds no skill; remove it"
         raise SkillpackError(
             f"{path}: already exists and skillpack.lock does not list it (installed by hand?) — {hint};"
             " nothing was changed"
@@ -346,7 +350,7 @@ def _commit(
         for beside, _ in incoming:
             shutil.rmtree(beside, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise _write_failed(exc, target.skills_dir) from None
+            raise _write_failed(exc, target.skills_dir) from exc
         raise
     for aside, _ in moved_aside:
         shutil.rmtree(aside, ignore_errors=True)

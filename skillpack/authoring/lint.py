@@ -21,6 +21,7 @@ from skillpack.authoring.scaffold import TEMPLATE_LINES, placeholder_fields, tem
 from skillpack.authoring.triggers import holdout_router, without_example
 from skillpack.context import catalog_entry
 from skillpack.errors import SkillContentError
+from skillpack.plurals import plural
 from skillpack.problems import Problem
 from skillpack.registry import SkillPack
 from skillpack.skill import Skill
@@ -190,7 +191,7 @@ def skill_problems(skill: Skill) -> list[Problem]:
             Problem(
                 file,
                 "$.description",
-                f"too vague to route on: {words} words, {len(skill.description)} characters",
+                f"too vague to route on: {plural(words, 'word')}, {plural(len(skill.description), 'character')}",
                 "say what the skill does, on what inputs, and when to use it, in a sentence or two"
                 f" (at least {MIN_DESCRIPTION_WORDS} words)",
                 "warning",
@@ -348,7 +349,7 @@ def _instruction_problems(skill: Skill, file: str) -> list[Problem]:
         Problem(
             file,
             location,
-            f"the instructions are {lines:,} line{'' if lines == 1 else 's'} and {tokens:,} tokens; the Agent"
+            f"the instructions are {plural(lines, 'line')} and {plural(tokens, 'token')}; the Agent"
             " Skills guidance is at most"
             f" {MAX_INSTRUCTION_LINES} lines and {MAX_INSTRUCTION_TOKENS:,} tokens",
             "move detail into files under references/ that the instructions point to (loaded only when needed)",

@@ -85,16 +85,16 @@ def read_lock(path: Path) -> Lock:
     except FileNotFoundError:
         return Lock()
     except OSError as exc:
-        raise SkillpackError(f"{path}: cannot be read: {exc.strerror or exc} — {fix}") from None
+        raise SkillpackError(f"{path}: cannot be read: {exc.strerror or exc} — {fix}") from exc
     if len(raw) > MAX_LOCK_BYTES:
         raise SkillpackError(f"{path}: over {MAX_LOCK_BYTES:,} bytes; this is not a skillpack lock file")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SkillpackError(f"{path}: not valid JSON ({exc}) — {fix}") from None
+        raise SkillpackError(f"{path}: not valid JSON ({exc}) — {fix}") from exc
     except (RecursionError, ValueError) as exc:  # nested too deeply; an integer too long to read
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
-        raise SkillpackError(f"{path}: not a skillpack lock file ({reason}) — {fix}") from None
+        raise SkillpackError(f"{path}: not a skillpack lock file ({reason}) — {fix}") from exc
     _check_version(path, data)
     _check_paths(path, data)
     from jsonschema import Draft202012Validator
@@ -149,4 +149,4 @@ def write_lock(path: Path, lock: Lock) -> None:
     try:
         write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
-        raise SkillpackError(f"{path}: cannot be written: {exc.strerror or exc}") from None
+        raise SkillpackError(f"{path}: cannot be written: {exc.strerror or exc}") from exc

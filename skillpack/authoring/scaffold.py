@@ -105,7 +105,7 @@ def create_skill(
     if within is not None and escapes_through_symlink(target, within):
         raise SkillpackError(
             f"{parent}: leads outside {within} through a symbolic link (to {os.path.realpath(parent)}) —"
-            " replace the link with a real folder, or give the real place with --dir; nothing was written"
+            " replace the link with a real folder, or give the real place as `parent`; nothing was written"
         )
     if target.exists():
         raise SkillpackError(f"{target} already exists — choose another name or remove it first")
@@ -114,7 +114,7 @@ def create_skill(
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=parent))
     except OSError as exc:
-        raise SkillpackError(f"{parent}: cannot create the skill here: {exc.strerror or exc}") from None
+        raise SkillpackError(f"{parent}: cannot create the skill here: {exc.strerror or exc}") from exc
     try:
         if form == "native":
             (staging / NATIVE_MANIFEST).write_text(_dump(manifest), encoding="utf-8")
@@ -126,7 +126,7 @@ def create_skill(
         os.rename(staging, target)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise SkillpackError(f"{target}: cannot write the skill: {exc.strerror or exc}") from None
+        raise SkillpackError(f"{target}: cannot write the skill: {exc.strerror or exc}") from exc
     return target
 
 
@@ -150,7 +150,7 @@ def _check(manifest: dict[str, Any], name: str, form: Form) -> None:
         detail = "" if problem.code == "schema:pattern" else f" ({problem.message})"
         raise UsageError(f"{name!r} is not a valid skill name{detail} — {problem.fix}")
     if problem.location == "$.description":
-        raise UsageError(f"--description: {problem.message} — {problem.fix}; nothing was written")
+        raise UsageError(f"`description`: {problem.message} — {problem.fix}; nothing was written")
     raise UsageError(f"the scaffold's manifest is invalid: {problem}")  # only a schema change gets here
 
 

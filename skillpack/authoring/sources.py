@@ -144,7 +144,7 @@ def _clone(source: Source, into: Path, *, commit: str, timeout: float) -> tuple[
         found = _resolve(wanted, into, timeout=timeout)
         _git(["checkout", "--quiet", "--detach", found, "--"], cwd=into, timeout=timeout)
     except SkillpackError as exc:
-        raise SkillpackError(f"{source.location}: cannot check out {wanted!r}: {exc}") from None
+        raise SkillpackError(f"{source.location}: cannot check out {wanted!r}: {exc}") from exc
     resolved = _git(["rev-parse", "HEAD"], cwd=into, timeout=timeout)
     _refuse_outward_links(into, f"{source.location}@{wanted}")
     root = into / source.subdirectory if source.subdirectory else into
@@ -218,13 +218,13 @@ def _git(arguments: Sequence[str], *, cwd: Path | None, timeout: float) -> str:
             timeout=timeout,
             check=False,
         )
-    except FileNotFoundError:
-        raise SkillpackError("installing from git needs the git program; install git and retry") from None
-    except subprocess.TimeoutExpired:
+    except FileNotFoundError as exc:
+        raise SkillpackError("installing from git needs the git program; install git and retry") from exc
+    except subprocess.TimeoutExpired as exc:
         raise SkillpackError(
             f"`git {arguments[0]}` did not finish within {timeout:g} s — check the URL and your connection,"
-            " or raise --timeout"
-        ) from None
+            " or raise `timeout`"
+        ) from exc
     if done.returncode != 0:
         raise SkillpackError(f"`git {arguments[0]}` failed: {git_error(done.stderr)}")
     return done.stdout.strip()

@@ -101,5 +101,5 @@ def describe(request: Request) -> str:
     return (
         f"{BANNER} It received the task {request.task!r} with {count_tokens(request.system)} tokens of"
         f" context. Skills in the context: {skills}. Skills offered on demand: {offered}."
-        " Use --backend anthropic or --backend local for a real answer."
+        " Use `backend` anthropic or local for a real answer."
     )

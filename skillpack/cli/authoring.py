@@ -19,6 +19,7 @@ from skillpack.authoring.triggers import (
 )
 from skillpack.cli.common import echo, echo_json, format_option, printable, settings
 from skillpack.errors import UsageError
+from skillpack.plurals import plural
 from skillpack.registry import SkillPack
 
 _PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -76,9 +77,7 @@ def lint_(ctx: click.Context, paths: tuple[Path, ...], router_name: str, output_
         echo_json(report.to_dict())
     else:
         for problem in report.problems:
-            echo(
-                f"{'' if problem.severity == 'error' else problem.severity + ': '}{printable(str(problem), one_line=True)}"
-            )
+            echo(f"{problem.severity}: {printable(str(problem), one_line=True)}")
         for confusion in report.confusions:
             for example in confusion.examples[1:]:
                 echo(
@@ -87,16 +86,16 @@ def lint_(ctx: click.Context, paths: tuple[Path, ...], router_name: str, output_
                 )
         budgets = ", ".join(f"{b.client} ~{b.total_chars:,}" for b in CLIENT_BUDGETS)
         echo(
-            f"{report.skills} skills linted: {report.errors} errors, {report.warnings} warnings"
-            f"{_suggestions(report.suggestions)};"
+            f"{plural(report.skills, 'skill')} linted: {plural(report.errors, 'error')},"
+            f" {plural(report.warnings, 'warning')}{_suggestions(report.suggestions)};"
             f" catalog {report.catalog_chars:,} characters ({budgets})"
         )
     ctx.exit(1 if report.errors else 0)
 
 
 def _suggestions(count: int) -> str:
-    """Return ", N suggestion(s)" for the lint summary, or "" when there are none."""
-    return f", {count} suggestion{'' if count == 1 else 's'}" if count else ""
+    """Return ", N suggestions" for the lint summary, or "" when there are none."""
+    return f", {plural(count, 'suggestion')}" if count else ""
 
 
 @click.command(name="test")
@@ -192,7 +191,7 @@ def _print_report(report: TriggerReport) -> None:
     totals = report.totals()
     mode = ", leave-one-out" if report.holdout else ", --no-holdout: each example indexed"
     echo(
-        f"{totals['skills']} skills tested against a library of {report.library} with {report.router}"
+        f"{plural(totals['skills'], 'skill')} tested against a library of {report.library} with {report.router}"
         f" (k={report.k}, counter-k={report.counter_k}{mode}): {totals['skills'] - totals['failed_skills']} passed,"
         f" {totals['failed_skills']} failed; {totals['probes'] - totals['failed_probes']}/{totals['probes']} probes"
         " passed"
@@ -225,12 +224,14 @@ def _failure(name: str, probe: Probe) -> str:
     show_default=True,
     help="Folder to write the archive into.",
 )
-def pack(skill_dir: Path, out_dir: Path) -> None:
+@format_option("text", "json")
+def pack(skill_dir: Path, out_dir: Path, output_format: str) -> None:
     """Validate a skill strictly and write NAME-VERSION.skill (a zip archive with SHA256SUMS).
 
     The archive holds the skill folder (hidden files and __pycache__ left out) and a SHA256SUMS file
     with one checksum per file. Packing the same files again gives the same bytes: entries are sorted,
-    timestamps and permissions fixed. Symlinks and special files are refused.
+    timestamps and permissions fixed. Symlinks and special files are refused. --format json prints
+    {name, version, path, files, sha256}.
 
     \b
     Example:
@@ -239,7 +240,18 @@ def pack(skill_dir: Path, out_dir: Path) -> None:
     from skillpack.authoring.archive import pack_skill
 
     result = pack_skill(skill_dir, out_dir=out_dir)
-    echo(f"wrote {result.path} ({result.files} files, sha256 {result.sha256})")
+    if output_format == "json":
+        echo_json(
+            {
+                "name": result.skill.name,
+                "version": result.skill.version,
+                "path": str(result.path),
+                "files": result.files,
+                "sha256": result.sha256,
+            }
+        )
+        return
+    echo(f"wrote {result.path} ({plural(result.files, 'file')}, sha256 {result.sha256})")
 
 
 COMMANDS = [lint_, test, pack]

@@ -10,8 +10,9 @@ from typing import TextIO
 
 import click
 
-from skillpack.cli.common import echo
+from skillpack.cli.common import echo, echo_json, format_option, in_cli_terms
 from skillpack.errors import SkillpackError, UsageError
+from skillpack.plurals import plural
 
 SIZES_HELP = "1,2,4,8,16,32,64,128,256"
 
@@ -28,8 +29,8 @@ def _sizes(value: str) -> tuple[int, ...]:
     for item in _split(value, "--sizes"):
         try:
             size = int(item)
-        except ValueError:
-            raise UsageError(f"--sizes: {item!r} is not a whole number — e.g. --sizes 1,4,16,64") from None
+        except ValueError as exc:
+            raise UsageError(f"--sizes: {item!r} is not a whole number — e.g. --sizes 1,4,16,64") from exc
         if size < 1:
             raise UsageError(f"--sizes: {size} is not a positive number of skills")
         sizes.append(size)
@@ -145,6 +146,7 @@ def _duration(seconds: float) -> str:
 )
 @click.option("--no-progress", is_flag=True, help="Do not show progress on stderr.")
 @click.option("--no-plot", is_flag=True, help="Do not draw accuracy.svg (the tables are always written).")
+@format_option("text", "json")
 @click.option(
     "--router-only",
     is_flag=True,
@@ -174,6 +176,7 @@ def bench(
     no_progress: bool,
     no_plot: bool,
     router_only: bool,
+    output_format: str,
 ) -> None:
     """Measure task accuracy as the number of installed skills N grows, for each way of loading skills.
 
@@ -184,7 +187,9 @@ def bench(
     summary.md, accuracy.svg (with skillpack[plot]) and manifest.json. Killed or errored? Run the same command again: finished trials are kept, model
     calls are cached by content, errored trials are retried. Exit 0 when every trial finished,
     1 when some errored or the run stopped (full disk, five failed model calls in a row; rerun to
-    resume), 2 on bad options or a bad suite.
+    resume), 2 on bad options or a bad suite. --format json prints {out, planned, skipped, ran, counts,
+    errors, files, notes, cells} (cells as in summary.csv), or with --router-only router.json's content
+    and its files.
 
     \b
     Example:
@@ -199,7 +204,17 @@ def bench(
     if router_only:
         if backend is not None:
             raise UsageError("--router-only runs no model; drop --backend")
-        _router_only(suite, sizes=sizes, k=k, budget=budget, router=router, seed=seed, limit=limit, out=out)
+        _router_only(
+            suite,
+            sizes=sizes,
+            k=k,
+            budget=budget,
+            router=router,
+            seed=seed,
+            limit=limit,
+            out=out,
+            as_json=output_format == "json",
+        )
         return
     if backend is None:
         raise UsageError(
@@ -230,21 +245,36 @@ def bench(
     progress: Callable[[int, int, int, int], None] | None = None if no_progress else ProgressLine(sys.stderr)
     result = run_sweep(config, out, progress=progress, argv=["skillpack", *sys.argv[1:]], draw=not no_plot)
     report = result.report
-    if report is not None:
-        echo(summary_markdown(report.cells), nl=False)
-        for note in report.notes:
-            echo(f"skillpack: note: {note}", err=True)
     ran = sum(result.counts.values())
     written = ["trials.jsonl", *(report.files if report else ()), "manifest.json", "cache/"]
-    echo(
-        f"\n{result.planned} trials planned, {result.skipped} already done, {ran} run now"
-        + "".join(f", {count} {status}" for status, count in sorted(result.counts.items()))
-        + f"; wrote in {out}/: {', '.join(written)}"
-    )
     errors = sum(1 for record in result.all_records if record["status"] == "error")
+    if output_format == "json":
+        echo_json(
+            {
+                "out": str(out),
+                "planned": result.planned,
+                "skipped": result.skipped,
+                "ran": ran,
+                "counts": dict(result.counts),
+                "errors": errors,
+                "files": written,
+                "notes": [in_cli_terms(note) for note in (report.notes if report else ())],
+                "cells": [cell.to_dict() for cell in (report.cells if report else ())],
+            }
+        )
+    else:
+        if report is not None:
+            echo(summary_markdown(report.cells), nl=False)
+            for note in report.notes:
+                echo(f"skillpack: note: {in_cli_terms(note)}", err=True)
+        echo(
+            f"\n{plural(result.planned, 'trial')} planned, {result.skipped} already done, {ran} run now"
+            + "".join(f", {count} {status}" for status, count in sorted(result.counts.items()))
+            + f"; wrote in {out}/: {', '.join(written)}"
+        )
     if errors:
         echo(
-            f"skillpack: error: {errors} trials failed (see the error field in {out}/trials.jsonl);"
+            f"skillpack: error: {plural(errors, 'trial')} failed (see the error field in {out}/trials.jsonl);"
             " run the same command again to retry them",
             err=True,
         )
@@ -261,6 +291,7 @@ def _router_only(
     seed: int,
     limit: int | None,
     out: Path,
+    as_json: bool,
 ) -> None:
     """Measure the router alone at each size; print and write OUT/router.md and OUT/router.json."""
     import json
@@ -293,7 +324,10 @@ def _router_only(
         write_atomic(out / "router.md", table.encode("utf-8"))
         write_atomic(out / "router.json", (json.dumps(document, indent=2) + "\n").encode("utf-8"))
     except OSError as exc:
-        raise SkillpackError(f"{out}: cannot write the report: {exc.strerror or exc}") from None
+        raise SkillpackError(f"{out}: cannot write the report: {exc.strerror or exc}") from exc
+    if as_json:
+        echo_json({**document, "out": str(out), "files": ["router.md", "router.json"]})
+        return
     echo(table, nl=False)
     echo(f"\nwrote in {out}/: router.md, router.json")
 

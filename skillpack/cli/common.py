@@ -25,6 +25,7 @@ class Settings:
 
     paths: tuple[Path, ...] = ()
     only: bool = False
+    traceback: bool = False
     packs: dict[bool, SkillPack] = field(default_factory=dict)
 
 
@@ -56,6 +57,24 @@ def format_option(*choices: str) -> Callable[[F], F]:
         show_default=True,
         help="Output format.",
     )
+
+
+def deprecated_alias(old: str, new: str, dest: str, **attrs: Any) -> Callable[[F], F]:
+    """Add the hidden option ``old`` (parameter ``dest``), kept for one release after its rename to ``new``.
+
+    Using it still works and prints one deprecation line on stderr; the command folds ``dest`` into
+    the new option's value.
+    """
+
+    def warn(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if ctx.get_parameter_source(param.name or "") == click.core.ParameterSource.COMMANDLINE:
+            echo(
+                f"skillpack: warning: {old} is deprecated and will be removed in the next release; use {new}",
+                err=True,
+            )
+        return value
+
+    return click.option(old, dest, hidden=True, callback=warn, **attrs)
 
 
 def selection_options(command: F) -> F:
@@ -96,6 +115,35 @@ _CONTROL = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ud800-\udfff]"
 )
 _CONTROL_OR_BREAK = re.compile(f"[\n\t{_CONTROL.pattern[1:-1]}]")
+
+
+#: The command-line option for each setting the library names in its messages. The library speaks its
+#: own language (a setting is its keyword argument in backticks: "raise `k`"); ``in_cli_terms`` turns
+#: each into the flag a command-line user types ("raise -k"), in one place.
+OPTION_FLAGS = {
+    "backend": "--backend",
+    "batch": "--batch",
+    "budget": "--budget",
+    "catalog_budget": "--catalog-budget",
+    "description": "--description",
+    "force": "--force",
+    "k": "-k",
+    "max_tokens": "--max-tokens",
+    "max_turns": "--max-turns",
+    "min_confidence": "--min-confidence",
+    "model": "--model",
+    "out": "--out",
+    "parent": "--dir",
+    "paths": "--path",
+    "threads": "--threads",
+    "timeout": "--timeout",
+}
+_SETTING = re.compile(r"`([a-z_]+)`")
+
+
+def in_cli_terms(message: str) -> str:
+    """Return a library message with each setting it names (```k```) written as its option (``-k``)."""
+    return _SETTING.sub(lambda match: OPTION_FLAGS.get(match.group(1), match.group()), message)
 
 
 def printable(text: str, *, one_line: bool = False) -> str:
@@ -163,12 +211,12 @@ def read_task(task: str | None) -> str:
             raise UsageError(
                 f"the task on standard input is not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
                 " — convert it, e.g. with iconv -t UTF-8"
-            ) from None
+            ) from exc
     else:
         try:
             encoded = task.encode("utf-8")
-        except UnicodeEncodeError:
-            raise UsageError("the task is not valid UTF-8 — check the terminal's encoding") from None
+        except UnicodeEncodeError as exc:
+            raise UsageError("the task is not valid UTF-8 — check the terminal's encoding") from exc
         if len(encoded) > MAX_TASK_BYTES:
             raise UsageError(f"the task is over {MAX_TASK_BYTES:,} bytes (1 MiB) — shorten it")
         text = task

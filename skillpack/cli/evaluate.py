@@ -7,10 +7,14 @@ from pathlib import Path
 
 import click
 
-from skillpack.cli.common import echo
+from skillpack.cli.common import deprecated_alias, echo, format_option
 from skillpack.evaluation import METRICS, evaluate, read_queries
 from skillpack.plugins import get_router
 from skillpack.registry import SkillPack
+
+#: How many skills the router may return when measured (more than a selection loads, for recall@5 and nDCG@10).
+EVAL_K = 10
+_COMMANDLINE = click.core.ParameterSource.COMMANDLINE
 
 
 @click.command("eval")
@@ -18,16 +22,25 @@ from skillpack.registry import SkillPack
 @click.argument("queries", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--router", "router_name", default="lexical", show_default=True, help="The router to measure.")
 @click.option(
-    "--k", "k", type=int, default=10, show_default=True, help="How many skills the router may return."
+    "-k", "k", type=int, default=EVAL_K, show_default=True, help="How many skills the router may return."
 )
 @click.option(
     "--min-confidence",
     type=float,
     help="The confidence bar of the selection metrics (default: the router's own).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with exactly the metric keys.")
+@format_option("text", "json")
+@deprecated_alias("--k", "-k", "old_k", type=int)
+@deprecated_alias("--json", "--format json", "as_json", is_flag=True)
 def eval_command(
-    skills_dir: Path, queries: Path, router_name: str, k: int, min_confidence: float | None, as_json: bool
+    skills_dir: Path,
+    queries: Path,
+    router_name: str,
+    k: int,
+    min_confidence: float | None,
+    output_format: str,
+    old_k: int | None,
+    as_json: bool,
 ) -> None:
     """Measure a router on labelled queries: recall@1/3/5, MRR, nDCG@10, complete@5, latency,
     and what the selection injects.
@@ -38,11 +51,16 @@ def eval_command(
     once; p50_ms/p95_ms are per query. Ranking metrics cover the in-scope queries; the selection
     (default -k 5, the confidence bar) gives oos_abstain, in_abstain, recall_selected, precision,
     and skills and tokens injected per query (selected_mean/tokens_mean in scope, *_oos_mean out).
+    --format json prints one JSON object with exactly the metric keys, in that order.
 
     \b
     Example:
-      skillpack eval ./my-skills queries.jsonl --router hybrid --json
+      skillpack eval ./my-skills queries.jsonl --router hybrid --format json
     """
+    if old_k is not None and click.get_current_context().get_parameter_source("k") != _COMMANDLINE:
+        k = old_k
+    if as_json:
+        output_format = "json"
     from skillpack.routing.text import check_k
     from skillpack.selection import check_limits
 
@@ -52,7 +70,7 @@ def eval_command(
     pack = SkillPack.from_paths([skills_dir])
     labelled = read_queries(queries, known=set(pack.names))
     result = evaluate(pack, labelled, router, k=k, min_confidence=min_confidence)
-    if as_json:
+    if output_format == "json":
         echo(json.dumps(result))
         return
     width = max(len(key) for key in METRICS)

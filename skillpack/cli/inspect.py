@@ -10,6 +10,7 @@ import yaml
 from skillpack.cli.common import echo, echo_json, format_option, load_pack, printable, shorten
 from skillpack.context import render_block
 from skillpack.errors import SkillContentError
+from skillpack.plurals import plural
 from skillpack.skill import Skill
 from skillpack.tokens import count_tokens
 
@@ -68,7 +69,7 @@ def list_(ctx: click.Context, output_format: str) -> None:
         echo("no skills found; create one with `skillpack new NAME` or add --path FOLDER")
     for name, row in zip(names, rows, strict=True):
         shown = "?" if row["tokens"] is None else str(row["tokens"])
-        flag = f" [{len(row['warnings'])} warning(s)]" if row["warnings"] else ""
+        flag = f" [{plural(len(row['warnings']), 'warning')}]" if row["warnings"] else ""
         description = shorten(row["description"], 70)
         echo(f"{name:<{width}}  {row['source']:<8}  {shown:>6}  {description}{flag}")
     for shadow in pack.shadowed:
@@ -76,7 +77,7 @@ def list_(ctx: click.Context, output_format: str) -> None:
         echo(f"shadowed: {printable(shadowed, one_line=True)}")
     for problem in pack.problems:
         echo(f"skipped: {printable(str(problem), one_line=True)}", err=True)
-    echo(f"{len(rows)} skills", err=True)
+    echo(plural(len(rows), "skill"), err=True)
 
 
 @click.command()

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from skillpack import __version__
-from skillpack.cli.common import Settings, echo, printable
+from skillpack.cli.common import Settings, echo, in_cli_terms, printable
 from skillpack.errors import SkillpackError
+
+#: Set to 1 to print an error's traceback, as ``--traceback`` does (for a host that runs the command).
+DEBUG_VARIABLE = "SKILLPACK_DEBUG"
 
 
 class _Group(click.Group):
@@ -32,7 +38,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except SkillpackError as exc:
-            echo(f"skillpack: error: {printable(str(exc), one_line=True)}", err=True)
+            if _show_traceback(ctx):
+                echo("".join(traceback.format_exception(exc)).rstrip("\n"), err=True)
+            echo(f"skillpack: error: {printable(in_cli_terms(str(exc)), one_line=True)}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
             # The reader went away (`| head`): it has all it wanted, so exit 0 quietly, as a command
@@ -40,6 +48,48 @@ class _Group(click.Group):
             # at exit cannot raise again.
             _silence_stdout()
             ctx.exit(0)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run as click does, but print click's own usage errors in skillpack's one style, on one line."""
+        standalone = standalone_mode
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            if not standalone:
+                raise
+            message = printable(exc.format_message(), one_line=True)
+            command = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx else ""
+            hint = f" (see `{command} --help`)" if command else ""
+            echo(f"skillpack: error: {message}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            if not standalone:
+                raise
+            echo("skillpack: error: aborted", err=True)
+            sys.exit(1)
+        if not standalone:
+            return result
+        # Without standalone mode click returns the code of ``ctx.exit(code)`` instead of exiting with it;
+        # the commands themselves return nothing.
+        sys.exit(result if isinstance(result, int) else 0)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List every command with its whole first sentence (click cuts it to the terminal width)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -52,9 +102,15 @@ class _Group(click.Group):
     help="A skill folder or a folder of skills, searched before the default places. Repeatable.",
 )
 @click.option("--only", is_flag=True, help="Use only the --path folders, not the default search path.")
-@click.version_option(__version__, prog_name="skillpack")
+@click.option(
+    "--traceback",
+    "show_traceback",
+    is_flag=True,
+    help=f"On an error, print the traceback with its causes above the one-line message (or set {DEBUG_VARIABLE}=1).",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="skillpack")
 @click.pass_context
-def cli(ctx: click.Context, paths: tuple[Path, ...], only: bool) -> None:
+def cli(ctx: click.Context, paths: tuple[Path, ...], only: bool, show_traceback: bool) -> None:
     """Load skills into an LLM's context on demand.
 
     Skills are found on the search path, earliest first: --path folders, ./.skillpack/skills,
@@ -66,7 +122,15 @@ def cli(ctx: click.Context, paths: tuple[Path, ...], only: bool) -> None:
       skillpack list
       skillpack --path ./my-skills validate --strict
     """
-    ctx.obj = Settings(paths=paths, only=only)
+    ctx.obj = Settings(paths=paths, only=only, traceback=show_traceback)
+
+
+def _show_traceback(ctx: click.Context) -> bool:
+    """Return whether ``--traceback`` was given or ``$SKILLPACK_DEBUG`` is set to a true value."""
+    options = ctx.find_object(Settings)
+    if options is not None and options.traceback:
+        return True
+    return os.environ.get(DEBUG_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 #: The command modules under skillpack/cli/, each with the names of the commands in its COMMANDS,
@@ -114,8 +178,6 @@ def _load_all() -> None:
 
 def _silence_stdout() -> None:
     """Send whatever is still buffered for stdout to devnull (its reader is gone)."""
-    import os
-
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -42,7 +42,7 @@ def plugins(output_format: str) -> None:
             if not info.provides:
                 echo("  (registers nothing)")
         for name, error in sorted(pm.failures.items()):
-            echo(f"skillpack: plugin {name!r} failed to load: {error} — fix or uninstall it", err=True)
+            echo(f"skillpack: error: plugin {name!r} failed to load: {error} — fix or uninstall it", err=True)
     if pm.failures:
         raise click.exceptions.Exit(1)
 

@@ -10,6 +10,7 @@ from skillpack.cli.common import (
     echo,
     echo_json,
     format_option,
+    in_cli_terms,
     load_pack,
     printable,
     read_task,
@@ -17,6 +18,7 @@ from skillpack.cli.common import (
     shorten,
 )
 from skillpack.errors import UsageError
+from skillpack.plurals import plural
 
 if TYPE_CHECKING:
     from skillpack.routing.base import Router
@@ -62,11 +64,11 @@ def route(
     report = selection.report()
     if output_format == "json":
         for note in selection.cut_notes:
-            echo(f"note: {printable(note, one_line=True)}", err=True)
+            echo(f"note: {printable(in_cli_terms(note), one_line=True)}", err=True)
         echo_json(report)
         return
     if selection.abstained:
-        echo(f"nothing is loaded — {printable(selection.abstain_reason, one_line=True)}")
+        echo(f"nothing is loaded — {printable(in_cli_terms(selection.abstain_reason), one_line=True)}")
     for position, chosen in enumerate(selection.chosen, 1):
         evidence = "; ".join(chosen.evidence) or "-"
         echo(
@@ -77,14 +79,14 @@ def route(
     for rejected in selection.rejected:
         echo(
             f"-  {printable(rejected.skill.name, one_line=True)}  confidence {rejected.confidence:.2f}"
-            f"  score {rejected.score:.3f}  left out: {printable(rejected.reason, one_line=True)}"
+            f"  score {rejected.score:.3f}  left out: {printable(in_cli_terms(rejected.reason), one_line=True)}"
         )
     for note in report["notes"]:
-        echo(f"note: {printable(note, one_line=True)}", err=True)
+        echo(f"note: {printable(in_cli_terms(note), one_line=True)}", err=True)
     budget_text = f" of a {budget:,}-token budget" if budget else ""
     echo(
         f"context: {report['context_tokens']:,} tokens{budget_text} for {len(selection.chosen)} of"
-        f" {report['skills_installed']} skills; loading every skill would cost {report['all_skills_tokens']:,}"
+        f" {plural(report['skills_installed'], 'skill')}; loading every skill would cost {report['all_skills_tokens']:,}"
     )
 
 

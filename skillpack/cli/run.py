@@ -10,11 +10,13 @@ from skillpack.cli.common import (
     echo,
     echo_json,
     format_option,
+    in_cli_terms,
     load_pack,
     read_task,
     selection_options,
     shorten,
 )
+from skillpack.plurals import plural
 from skillpack.running import DEFAULT_CATALOG_BUDGET, DEFAULT_MAX_TOKENS, NO_BACKEND, RunResult
 
 
@@ -96,7 +98,7 @@ def run(
     )
     fallback = bool(result.dry_run_reason) and not dry_run
     if fallback and output_format == "json":
-        echo(f"skillpack: {result.dry_run_reason}", err=True)
+        echo(f"skillpack: {in_cli_terms(result.dry_run_reason)}", err=True)
     if output_format == "json":
         echo_json(result.report(include_context=explain))
         return
@@ -109,7 +111,7 @@ def run(
     if fallback:
         _next_steps(result)
     for note in result.notes:
-        echo(f"note: {note}", err=True)
+        echo(f"note: {in_cli_terms(note)}", err=True)
     if explain:
         _explain(result)
 
@@ -173,7 +175,7 @@ def _print_dry_run(result: RunResult) -> None:
     tools = [tool.get("name", "?") for tool in prompt.tools] if prompt is not None else []
     if tools:
         echo(
-            f"skillpack: a {', '.join(tools)} tool over {len(result.loadable)} skills would be offered"
+            f"skillpack: a {', '.join(tools)} tool over {plural(len(result.loadable), 'skill')} would be offered"
             " (--format json shows it)",
             err=True,
         )
@@ -193,7 +195,7 @@ def _explain(result: RunResult) -> None:
         f" context {report['context_tokens']:,} tokens (every skill: {report['all_skills_tokens']:,})"
     )
     if selection.abstained:
-        say(f"  nothing is loaded — {selection.abstain_reason}")
+        say(f"  nothing is loaded — {in_cli_terms(selection.abstain_reason)}")
     for position, chosen in enumerate(selection.chosen, 1):
         why = shorten("; ".join(chosen.evidence) or "-", 90)
         say(
@@ -201,10 +203,10 @@ def _explain(result: RunResult) -> None:
             f"  {chosen.tokens} tokens  why: {why}"
         )
     for rejected in selection.rejected:
-        say(f"  -  {rejected.skill.name}  left out: {rejected.reason}")
+        say(f"  -  {rejected.skill.name}  left out: {in_cli_terms(rejected.reason)}")
     for note in report["notes"]:
         if note not in result.notes:  # the cuts by k or budget were already printed as notes
-            say(f"  note: {note}")
+            say(f"  note: {in_cli_terms(note)}")
     if report["routing_tokens"]:
         say(f"routing: {report['routing_tokens']:,} model tokens")
     offered = ", ".join(result.loadable) or "none"
@@ -215,7 +217,7 @@ def _explain(result: RunResult) -> None:
     reply = result.reply
     say(f"on demand: loaded {', '.join(reply.loaded_skills) or 'none'}; offered {offered}")
     say(
-        f"model: {reply.backend} {reply.model}, {reply.turns} turn(s), {reply.latency_s:.1f}s,"
+        f"model: {reply.model} (backend {reply.backend}), {plural(reply.turns, 'turn')}, {reply.latency_s:.1f}s,"
         f" stop reason {reply.stop_reason or '-'}"
     )
     usage = reply.usage

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from skillpack.authoring.scaffold import create_skill
-from skillpack.cli.common import echo
+from skillpack.cli.common import echo, echo_json, format_option
 
 
 @click.command()
@@ -33,12 +33,14 @@ from skillpack.cli.common import echo
     help="The description to start with (what it does and when to use it); checked against the schema"
     " like `validate --strict` (at most 1,024 characters) before anything is written.",
 )
-def new(name: str, form: str, parent: Path, description: str | None) -> None:
+@format_option("text", "json")
+def new(name: str, form: str, parent: Path, description: str | None, output_format: str) -> None:
     """Create a new skill folder NAME that passes `skillpack validate --strict`.
 
     NAME and --description are checked first: when either would fail validation, the command exits 2
     with the reason and writes nothing. A --dir inside the current folder that leads out of it through a
-    symbolic link (a cloned project's `.skillpack -> ../elsewhere`) is refused.
+    symbolic link (a cloned project's `.skillpack -> ../elsewhere`) is refused. --format json prints
+    {name, form, folder, files}, files relative to the folder.
 
     \b
     Example:
@@ -52,6 +54,10 @@ def new(name: str, form: str, parent: Path, description: str | None) -> None:
         description=description,
         within=Path.cwd(),
     )
+    if output_format == "json":
+        files = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
+        echo_json({"name": name, "form": form, "folder": str(folder), "files": files})
+        return
     echo(f"created {folder}")
     echo(
         "next: edit its description, examples and instructions, then run:"

@@ -73,8 +73,8 @@ def serve(
     """
     try:
         import mcp  # noqa: F401  (the SDK is an optional extra; say which one before loading anything)
-    except ImportError:
-        raise MissingExtraError("skillpack serve", "mcp", "mcp") from None
+    except ImportError as exc:
+        raise MissingExtraError("skillpack serve", "mcp", "mcp") from exc
     from skillpack.eventlog import EventLog
     from skillpack.mcp.library import Library
     from skillpack.mcp.server import serve as run_server

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from skillpack.cli.common import echo, echo_json, format_option, load_pack, printable, settings
-from skillpack.errors import SkillContentError
-from skillpack.problems import Problem, Severity
+from skillpack.plurals import plural
+from skillpack.problems import Problem
 from skillpack.registry import SkillPack
-from skillpack.skill import Skill
+from skillpack.validation import validate_pack
 
 
 @click.command()
@@ -39,27 +39,10 @@ def validate(
         pack = load_pack(ctx, strict=strict)
     else:
         pack = SkillPack.discover(strict=strict)
+    everything = validate_pack(pack, strict=strict)
     by_file: dict[str, list[Problem]] = {}
-    for problem in pack.problems:
+    for problem in everything:
         by_file.setdefault(problem.file, []).append(problem)
-    for skill in pack:
-        for problem in (*skill.problems, *skill.resource_problems()):
-            by_file.setdefault(problem.file, []).append(problem)
-        if not any(p.location in ("$.instructions", "body") for p in skill.problems):
-            unreadable = _instructions_problem(skill, strict=strict)
-            if unreadable is not None:
-                by_file.setdefault(unreadable.file, []).append(unreadable)
-    for shadow in pack.shadowed:
-        note = Problem(
-            f"{shadow.skill.folder.name}/{shadow.skill.manifest_path.name}",
-            "$.name",
-            f"{shadow.skill.name!r} is shadowed by {shadow.by.folder} (earlier on the search path)",
-            "rename one of them if both are meant to be used",
-            "warning",
-            code="shadowed",
-        )
-        by_file.setdefault(note.file, []).append(note)
-    everything = [p for problems in by_file.values() for p in problems]
     errors = sum(p.severity == "error" for p in everything)
     warnings = len(everything) - errors
     skipped = len(pack.problems)
@@ -80,32 +63,17 @@ def validate(
         for file_problems in by_file.values():
             shown = file_problems if verbose else file_problems[:1]
             for problem in shown:
-                prefix = "" if problem.severity == "error" else "warning: "
-                echo(f"{prefix}{printable(str(problem), one_line=True)}")
+                echo(f"{problem.severity}: {printable(str(problem), one_line=True)}")
             hidden = len(file_problems) - len(shown)
             if hidden:
                 where = printable(file_problems[0].file, one_line=True)
                 echo(f"  (+{hidden} more in {where}; --verbose shows them)")
         mode = "strict" if strict else "lenient"
         echo(
-            f"{len(pack) + skipped} skills checked ({mode}): {len(pack)} loaded, {skipped} skipped;"
-            f" {errors} errors, {warnings} warnings"
+            f"{plural(len(pack) + skipped, 'skill')} checked ({mode}): {len(pack)} loaded, {skipped} skipped;"
+            f" {plural(errors, 'error')}, {plural(warnings, 'warning')}"
         )
     ctx.exit(1 if errors else 0)
-
-
-def _instructions_problem(skill: Skill, *, strict: bool) -> Problem | None:
-    """Read the instructions (loading never does) and say why they cannot be used, if they cannot."""
-    try:
-        skill.instructions()
-    except SkillContentError as exc:
-        file = f"{skill.folder.name}/{skill.instructions_path.name}"
-        message, _, fix = str(exc).removeprefix(f"{file}: ").partition(" — ")
-        severity: Severity = "error" if strict else "warning"
-        return Problem(
-            file, "file", message, fix or "fix or replace the file", severity, "unreadable-instructions"
-        )
-    return None
 
 
 COMMANDS = [validate]

@@ -70,7 +70,7 @@ class ReplyCache:
             raise SkillpackError(
                 f"{self._file(key)}: cannot write the reply cache: {exc.strerror or exc} — free disk space"
                 " and run the same command again (finished trials are kept)"
-            ) from None
+            ) from exc
 
 
 def reply_from_dict(data: dict[str, Any]) -> Reply:

@@ -81,7 +81,7 @@ def _write(path: Path, text: str) -> None:
         raise SkillpackError(
             f"{path}: cannot write: {exc.strerror or exc} — free disk space and run the same command again"
             " (finished trials are kept in trials.jsonl)"
-        ) from None
+        ) from exc
 
 
 def versions() -> dict[str, str | None]:

@@ -233,7 +233,7 @@ def bind_out(out: Path, setup: dict[str, Any]) -> None:
         changed = sorted(k for k in set(previous) | set(setup) if previous.get(k) != setup.get(k))
         raise UsageError(
             f"{out} holds a run with another setup (differs in: {', '.join(changed)}); its trials would not be"
-            " comparable — give another --out folder, or the same options as before"
+            " comparable — give another `out` folder, or the same options as before"
         )
 
 
@@ -245,7 +245,7 @@ def open_backend(config: SweepConfig) -> Backend:
         return get_backend(config.backend, model=config.model)
     if not backend_class(config.backend).supports_threads:
         raise UsageError(
-            f"the {config.backend} backend does not take --threads (it runs no model on this CPU) — drop --threads"
+            f"the {config.backend} backend does not take `threads` (it runs no model on this CPU) — drop `threads`"
         )
     return get_backend(config.backend, model=config.model, threads=config.threads)
 
@@ -271,13 +271,13 @@ def run_sweep(
     if config.batch and not backend.supports_batches:
         # Refused before anything is written.
         raise UsageError(
-            f"--batch needs a backend that declares supports_batches; the {config.backend} backend does not"
-            " — use --backend anthropic"
+            f"`batch` needs a backend that declares supports_batches; the {config.backend} backend does not"
+            " — use `backend` anthropic"
         )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SkillpackError(f"{out}: cannot create the out folder: {exc.strerror or exc}") from None
+        raise SkillpackError(f"{out}: cannot create the out folder: {exc.strerror or exc}") from exc
     # Trials carry the registered name the user chose, which may differ from ``backend.name``.
     backend_name = config.backend
     model = str(config.model or backend.model or backend_name)

@@ -97,18 +97,18 @@ def read_suite_file(path: Path) -> tuple[dict[str, Any], bytes]:
     """Read and schema-check a suite file; return the document and its bytes."""
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such suite file — give the path of a suite JSON file") from None
+    except FileNotFoundError as exc:
+        raise UsageError(f"{path}: no such suite file — give the path of a suite JSON file") from exc
     except OSError as exc:
-        raise UsageError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+        raise UsageError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
     try:
         document = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise _fail(path, "file", "not UTF-8 text", "save the suite as UTF-8 JSON") from None
+    except UnicodeDecodeError as exc:
+        raise _fail(path, "file", "not UTF-8 text", "save the suite as UTF-8 JSON") from exc
     except json.JSONDecodeError as exc:
         raise _fail(
             path, f"line {exc.lineno} column {exc.colno}", f"not valid JSON: {exc.msg}", "fix the JSON syntax"
-        ) from None
+        ) from exc
     _check_schema(path, document)
     return document, raw
 
@@ -226,7 +226,7 @@ def probe_check(path: Path, location: str, spec: dict[str, Any], known: dict[str
     except Exception as exc:
         raise _fail(
             path, location, f"the {name!r} check cannot be evaluated: {exc}", "fix the check's parameters"
-        ) from None
+        ) from exc
     if not isinstance(outcome, bool):
         raise _fail(
             path,
@@ -265,4 +265,4 @@ def _materialize(inline: list[dict[str, Any]], target: Path) -> None:
             raise SkillpackError(
                 f"{file}: cannot write the suite's skill: {exc.strerror or exc} — free disk space or set"
                 " SKILLPACK_CACHE to a writable folder"
-            ) from None
+            ) from exc

@@ -36,10 +36,10 @@ def read_trials(path: Path) -> dict[str, dict[str, Any]]:
     except FileNotFoundError:
         return found
     except OSError as exc:
-        raise SkillpackError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+        raise SkillpackError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
     if len(data) > MAX_TRIALS_BYTES:
         raise SkillpackError(
-            f"{path}: over {MAX_TRIALS_BYTES:,} bytes — start a new run in another --out folder"
+            f"{path}: over {MAX_TRIALS_BYTES:,} bytes — start a new run in another `out` folder"
         )
     for line in data.split(b"\n"):
         try:
@@ -67,7 +67,7 @@ class TrialLog:
                 if self._handle.read(1) != b"\n":
                     self._write(b"\n")  # close a line torn by a kill, so the next record starts clean
         except OSError as exc:
-            raise self._error(exc) from None
+            raise self._error(exc) from exc
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -82,7 +82,7 @@ class TrialLog:
         try:
             self._write(line.encode("utf-8"))
         except OSError as exc:
-            raise self._error(exc) from None
+            raise self._error(exc) from exc
 
     def _write(self, data: bytes) -> None:
         self._handle.write(data)

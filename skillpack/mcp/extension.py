@@ -71,7 +71,7 @@ class SkillsExtension(Extension):
                 raise MCPError(INVALID_PARAMS, f"{params.uri!r} is not the SKILL.md of a skill served here")
             entry = self.entry(self.library.get(name))
         except SkillpackError as exc:
-            raise MCPError(INVALID_PARAMS, str(exc)) from None
+            raise MCPError(INVALID_PARAMS, str(exc)) from exc
         if entry is None:
             raise MCPError(INVALID_PARAMS, f"{params.uri!r}: the skill's SKILL.md cannot be read")
         return _cacheable(ctx, {"skill": entry})

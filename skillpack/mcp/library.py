@@ -121,7 +121,7 @@ class Library:
         try:
             skill = self._pack.get(name)
         except SkillNotFoundError as exc:
-            raise UnknownResourceError(f"{uri!r}: {exc}") from None
+            raise UnknownResourceError(f"{uri!r}: {exc}") from exc
         served = {file.path for file in self.files(skill)}
         if path not in served:
             raise UnknownResourceError(

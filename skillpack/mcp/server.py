@@ -176,9 +176,9 @@ class SkillServer(MCPServer):
         try:
             file, data = self.library.read(str(uri))
         except UnknownResourceError as exc:
-            raise ResourceNotFoundError(str(exc)) from None
+            raise ResourceNotFoundError(str(exc)) from exc
         except SkillpackError as exc:
-            raise ResourceNotFoundError(f"{uri}: {exc}") from None
+            raise ResourceNotFoundError(f"{uri}: {exc}") from exc
         content: str | bytes = data if is_binary(data) else data.decode("utf-8")
         return [
             ReadResourceContents(
@@ -204,7 +204,7 @@ class SkillServer(MCPServer):
                 )
             instructions = skill.instructions()
         except SkillpackError as exc:
-            raise MCPError(INVALID_PARAMS, str(exc)) from None
+            raise MCPError(INVALID_PARAMS, str(exc)) from exc
         given = (arguments or {}).get("arguments")
         text = instructions
         if isinstance(given, str) and given.strip():
@@ -236,7 +236,7 @@ def _tool_call(action: Callable[[], T]) -> T:
     try:
         return action()
     except SkillpackError as exc:
-        raise ToolError(str(exc)) from None
+        raise ToolError(str(exc)) from exc
 
 
 def _user_invocable(skill: Skill) -> bool:

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from skillpack.errors import SkillContentError, SkillpackError, UsageError
@@ -126,10 +127,11 @@ class SkillTools:
             try:
                 text = skill.read_resource(relative)
             except SkillContentError as exc:
-                raise SkillContentError(
-                    f"{exc} (a file that is not text can be read as the resource"
-                    f" {skill_uri(skill.name, relative)})"
-                ) from None
+                hint = (
+                    f"(a file that is not text can be read as the resource {skill_uri(skill.name, relative)})"
+                )
+                problem = exc.problem
+                raise SkillContentError(replace(problem, fix=f"{problem.fix} {hint}".strip())) from exc
             fields["tokens"] = self._tokens(text)
             return text
 

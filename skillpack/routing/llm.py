@@ -178,8 +178,8 @@ def _build_backend(name: str | None, model: str | None) -> Backend:
 
             raise UsageError(
                 "the llm router needs a model and none is available: export ANTHROPIC_API_KEY=..., or"
-                " pip install 'skillpack[local]', or choose one with --backend (and --model), e.g."
-                " --router llm --backend fake to try it"
+                " pip install 'skillpack[local]', or choose one with `backend` (and `model`), e.g."
+                " `backend` fake to try it"
             )
     built: Backend = get_backend(name, model=model)
     return built

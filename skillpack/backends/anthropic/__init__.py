@@ -38,7 +38,7 @@ TOOL_NAME = LOAD_TOOL
 
 NO_KEY = (
     "the anthropic backend needs an API key: export ANTHROPIC_API_KEY=sk-ant-... "
-    "(https://console.anthropic.com/settings/keys), or use --backend local or --backend fake"
+    "(https://console.anthropic.com/settings/keys), or use `backend` local or fake"
 )
 
 
@@ -216,8 +216,8 @@ class AnthropicBackend(Backend):
             messages.append({"role": "user", "content": results})
         raise BackendError(
             f"anthropic: the model was still calling {TOOL_NAME} after max_turns={request.max_turns} turns"
-            f" (loaded: {', '.join(loaded) or 'nothing'}) — raise max_turns (--max-turns), or select more"
-            " skills up front (-k)"
+            f" (loaded: {', '.join(loaded) or 'nothing'}) — raise `max_turns`, or select more"
+            " skills up front (`k`)"
         )
 
     def _run_tool(
@@ -267,23 +267,23 @@ class AnthropicBackend(Backend):
         try:
             raw = self._client.messages.with_raw_response.create(**params)
         except anthropic.APIStatusError as exc:
-            raise BackendError(status_message(exc, model)) from None
-        except anthropic.APITimeoutError:
+            raise BackendError(status_message(exc, model)) from exc
+        except anthropic.APITimeoutError as exc:
             raise BackendError(
                 f"anthropic: the request timed out after {self.timeout:g}s (and the SDK's retries) —"
-                " try again, or use a smaller context (--budget)"
-            ) from None
+                " try again, or use a smaller context (`budget`)"
+            ) from exc
         except anthropic.APIConnectionError as exc:
             raise BackendError(
                 f"anthropic: cannot reach the API ({exc.__cause__ or exc}) — check the network, or use"
-                " --backend local"
-            ) from None
+                " `backend` local"
+            ) from exc
         except anthropic.AnthropicError as exc:
-            raise BackendError(f"anthropic: {type(exc).__name__}: {exc}") from None
+            raise BackendError(f"anthropic: {type(exc).__name__}: {exc}") from exc
         try:
             response = raw.parse()
-        except ValueError:  # JSONDecodeError: the body of a 2xx answer is not JSON
-            raise BackendError(_not_json(raw.http_response)) from None
+        except ValueError as exc:  # JSONDecodeError: the body of a 2xx answer is not JSON
+            raise BackendError(_not_json(raw.http_response)) from exc
         if not hasattr(response, "content"):  # a body served as another content type comes back as text
             raise BackendError(_not_json(raw.http_response))
         return response
@@ -292,10 +292,10 @@ class AnthropicBackend(Backend):
 def _build_client(key: str, *, max_retries: int, timeout: float) -> Any:
     try:
         import anthropic
-    except ImportError:
+    except ImportError as exc:
         raise BackendError(
             "the anthropic backend needs the anthropic package; install it with: pip install anthropic"
-        ) from None
+        ) from exc
     return anthropic.Anthropic(api_key=key, max_retries=max_retries, timeout=timeout)
 
 
@@ -335,9 +335,9 @@ def usage_from(usage: Any) -> Usage:
 
 def _stop_notes(stop_reason: str, max_tokens: int) -> list[str]:
     if stop_reason == "max_tokens":
-        return [f"the answer was cut at max_tokens={max_tokens}; raise it (--max-tokens) for the rest"]
+        return [f"the answer was cut at max_tokens={max_tokens}; raise `max_tokens` for the rest"]
     if stop_reason == "model_context_window_exceeded":
-        return ["the answer was cut: the context window is full; lower --budget or -k"]
+        return ["the answer was cut: the context window is full; lower `budget` or `k`"]
     if stop_reason == "refusal":
         return ["the model declined to answer"]
     return []
@@ -353,7 +353,7 @@ def status_message(exc: Any, model: str) -> str:
         return f"anthropic: permission denied (403 {detail}) — check the key's workspace and model access"
     if status == 404:
         return (
-            f"anthropic: unknown model {model!r} (404 {detail}) — pass a current model id with --model,"
+            f"anthropic: unknown model {model!r} (404 {detail}) — pass a current model id as `model`,"
             f" e.g. {DEFAULT_MODEL}"
         )
     if status == 429:

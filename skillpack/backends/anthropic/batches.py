@@ -55,7 +55,7 @@ def read_state(out: Path) -> dict[str, Any]:
         raise SkillpackError(
             f"{out / STATE_FILE}: cannot be read ({exc}); it lists submitted batches — restore it, or delete it"
             " to submit the pending requests again"
-        ) from None
+        ) from exc
     return data if isinstance(data, dict) and isinstance(data.get("batches"), list) else {"batches": []}
 
 
@@ -68,7 +68,7 @@ def write_state(out: Path, state: dict[str, Any]) -> None:
         raise SkillpackError(
             f"{out / STATE_FILE}: cannot write: {exc.strerror or exc} — free disk space and run the same command"
             " again (submitted batches are polled again, not resubmitted, once it can be written)"
-        ) from None
+        ) from exc
 
 
 def _api(call: Callable[[], Any], model: str) -> Any:
@@ -77,13 +77,13 @@ def _api(call: Callable[[], Any], model: str) -> Any:
     try:
         return call()
     except anthropic.APIStatusError as exc:
-        raise BackendError(status_message(exc, model)) from None
+        raise BackendError(status_message(exc, model)) from exc
     except anthropic.APIConnectionError as exc:
         raise BackendError(
             f"anthropic batches: cannot reach the API ({exc}) — run the same command again"
-        ) from None
+        ) from exc
     except anthropic.AnthropicError as exc:
-        raise BackendError(f"anthropic batches: {type(exc).__name__}: {exc}") from None
+        raise BackendError(f"anthropic batches: {type(exc).__name__}: {exc}") from exc
 
 
 def _results(client: Any, batch_id: str) -> list[Any]:
