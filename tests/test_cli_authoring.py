@@ -89,7 +89,9 @@ def test_an_unedited_new_skill_passes_validate_but_fails_lint(runner: CliRunner,
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
     assert any(
-        line.startswith("error: draft-native/skill.yaml: $.description: placeholder text (starts with TODO): ")
+        line.startswith(
+            "error: draft-native/skill.yaml: $.description: placeholder text (starts with TODO): "
+        )
         for line in lines
     )
     assert [line for line in lines if line.startswith("suggestion: ")] == [
