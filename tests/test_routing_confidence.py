@@ -131,3 +131,44 @@ def test_the_calibration_is_persisted_and_read_back_by_a_new_process(
     monkeypatch.setenv("SKILLPACK_CACHE", str(tmp_path / "cache"))
     rebuilt = LexicalRouter().rank("which version number comes next", SkillPack.from_paths([root]))
     assert [m.confidence for m in rebuilt.matches] == [m.confidence for m in first.matches]
+
+
+def test_the_runner_up_null_is_each_probes_best_other_above_its_second() -> None:
+    owners = [0, 1, 2]
+    rows = [[9.0, 0.75, 0.25], [0.5, 9.0, 0.5], [1.0, 0.0, 9.0]]
+    calibration = Calibration.from_scores(owners, rows)
+    assert calibration.runner_up == (0.0, 0.5, 1.0)
+    # Counted over n + 1: a lead above every probe reaches 3/4, never 1, on three probes.
+    assert calibration.runner_up_confidence(2.0) == 0.75
+    assert calibration.runner_up_confidence(0.5) == 0.375  # ties count half
+    # Two skills: a probe's only other skill has no runner-up, so there is no runner-up null.
+    assert Calibration.from_scores([0, 1], [[9.0, 1.0], [1.0, 9.0]]).runner_up == ()
+
+
+def _offices(root: Path, make_skill: MakeSkill, offices: list[str], attributes: list[str]) -> SkillPack:
+    for office in offices:
+        for attribute in attributes:
+            make_skill(
+                root,
+                f"{office}-{attribute.replace(' ', '-')}",
+                description=f"The {attribute} of the {office.title()} office. Use when the {attribute} of the"
+                f" {office.title()} office is needed.",
+            )
+    return SkillPack.from_paths([root])
+
+
+def test_an_entity_library_chooses_the_named_skill_alone(tmp_path: Path, make_skill: MakeSkill) -> None:
+    # Many offices, one look-alike family each attribute; every office has every attribute.
+    offices = ["amber", "birch", "cobalt", "dune", "ember", "fjord", "garnet", "heron", "iris", "jade"]
+    pack = _offices(tmp_path, make_skill, offices, ["door code", "pager handle", "mail stop"])
+    router = LexicalRouter(persist=False)
+    named = select(pack, "What is the door code of the Birch office?", router=router)
+    assert [c.skill.name for c in named.chosen] == ["birch-door-code"]
+
+
+def test_a_calibration_from_an_older_format_is_refused() -> None:
+    old = b'{"format": 2, "null": [0.1], "prior": [0.2]}'
+    with pytest.raises(ValueError):
+        Calibration.decode(old)
+    again = Calibration((0.1,), (0.2,), (0.0, 0.3))
+    assert Calibration.decode(again.encode()) == again

@@ -49,12 +49,14 @@ if TYPE_CHECKING:
     from skillpack.skill import Skill
 
 #: Bumped whenever what a calibration holds, or how probes are chosen, changes (part of its cache key).
-FORMAT = 2
+FORMAT = 3
 #: A match's evidence is how far its score stands above the crowd: the score of the skill ranked here.
 CROWD_RANK = 5
 
 #: The bar every calibrated built-in router declares as its ``min_confidence`` (chosen on dev splits).
 DEFAULT_MIN_CONFIDENCE = 0.85
+#: The runner-up lead counts only at this confidence or above (chosen on the off-topic dev set).
+RUNNER_UP_BAR = 0.95
 #: At most this many probes are scored per library (description probes first, then examples by hash).
 MAX_PROBES = 300
 #: How many pseudo-probes the router's prior null counts for.
@@ -125,33 +127,99 @@ def above_crowd(others: Sequence[float], *, n_skills: int, size: int) -> float:
     return max(others, default=0.0) - crowd(others, rank=crowd_rank(n_skills), size=size)
 
 
+def runner_up(scores: Iterable[float], *, size: int) -> tuple[float, float]:
+    """Return the best and the second best of ``scores``, which stand for ``size`` skills (unlisted 0)."""
+    values = heapq.nlargest(2, scores)
+    if len(values) < min(size, 2):
+        values = heapq.nlargest(2, [*values, 0.0])
+    best = values[0] if values else 0.0
+    return best, values[1] if len(values) > 1 else best
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """The null sample of one library for one router: sorted best-other scores, plus the router's prior."""
+    """The null samples of one library for one router: leads over the crowd and over the runner-up.
+
+    ``null`` holds each probe's best other score above the crowd, ``prior`` the router's prior for it, and
+    ``runner_up`` each probe's best other score above the second best other (probes with two others or more).
+    """
 
     null: tuple[float, ...]
     prior: tuple[float, ...] = ()
+    runner_up: tuple[float, ...] = ()
 
     @classmethod
     def from_scores(
         cls, owners: Sequence[int], rows: Sequence[Sequence[float]], *, prior: Sequence[float] = ()
     ) -> Calibration:
         """Return the calibration from each probe's scores over every skill (``rows[i][j]``)."""
-        null = []
-        for owner, row in zip(owners, rows, strict=True):
-            others = [score for skill, score in enumerate(row) if skill != owner]
-            if others:
-                null.append(above_crowd(others, n_skills=len(row), size=len(others)))
-        return cls(tuple(sorted(null)), tuple(sorted(prior)))
+        others = [
+            [score for skill, score in enumerate(row) if skill != owner]
+            for owner, row in zip(owners, rows, strict=True)
+        ]
+        n_skills = len(rows[0]) if rows else 0
+        return cls.from_others(others, n_skills=n_skills, size=n_skills - 1, prior=prior)
+
+    @classmethod
+    def from_others(
+        cls,
+        others: Iterable[Sequence[float]],
+        *,
+        n_skills: int,
+        size: int,
+        prior: Sequence[float] = (),
+    ) -> Calibration:
+        """Return the calibration from each probe's scores over the ``size`` skills that are not its owner.
+
+        A list may leave out skills that score 0 (``size`` says how many there are); ``n_skills`` is the
+        library's size.
+        """
+        null, second = [], []
+        for row in others:
+            if not row and not size:
+                continue
+            lead = above_crowd(row, n_skills=n_skills, size=size)
+            null.append(lead)
+            if size >= 2:
+                best, next_best = runner_up(row, size=size)
+                second.append(best - next_best)
+        return cls(tuple(sorted(null)), tuple(sorted(prior)), tuple(sorted(second)))
 
     def for_task(self, scores: Iterable[float], *, size: int) -> Callable[[float], float]:
-        """Return score -> confidence for one task, given every skill's score for it (``size`` skills)."""
-        others = crowd(scores, rank=crowd_rank(size), size=size)
-        return lambda score: self.confidence(score - others)
+        """Return score -> confidence for one task, given every skill's score for it (``size`` skills).
+
+        A match is as confident as the more telling of its two leads: over the crowd, or (for the best
+        match) over the runner-up.
+        """
+        values = list(scores)
+        others = crowd(values, rank=crowd_rank(size), size=size)
+        best, second = runner_up(values, size=size)
+
+        def confident(score: float) -> float:
+            crowd_lead = self.confidence(score - others)
+            if score < best:
+                return crowd_lead
+            # The runner-up lead is the second of two looks at the same task: it counts only when it
+            # clears the stricter bar RUNNER_UP_BAR, so two chances do not double the false positives.
+            alone = self.runner_up_confidence(score - second)
+            return max(crowd_lead, alone) if alone >= RUNNER_UP_BAR else crowd_lead
+
+        return confident
+
+    def runner_up_confidence(self, lead: float) -> float:
+        """Return the share of the runner-up null below ``lead`` (ties half), as 1 minus a p-value.
+
+        With ``n`` probes the share is counted over ``n + 1`` (the task is one more draw), so a small
+        library, whose few probes say little, cannot reach a high bar on this lead alone.
+        """
+        below, count = _below(self.runner_up, lead)
+        return round(below / (count + 1), 4)
 
     def encode(self) -> bytes:
         """Return the calibration as JSON bytes (persisted beside the router's index)."""
-        return json.dumps({"format": FORMAT, "null": self.null, "prior": self.prior}).encode()
+        return json.dumps(
+            {"format": FORMAT, "null": self.null, "prior": self.prior, "runner_up": self.runner_up}
+        ).encode()
 
     @classmethod
     def decode(cls, payload: bytes) -> Calibration:
@@ -159,15 +227,9 @@ class Calibration:
         data = json.loads(payload)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"not a calibration of format {FORMAT}")
-        null, prior = data.get("null"), data.get("prior")
-        if not isinstance(null, list) or not isinstance(prior, list):
-            raise ValueError("a calibration holds two lists of scores")
-        values = [*null, *prior]
-        if not all(
-            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
-        ):
-            raise ValueError("a calibration's scores must be finite numbers")
-        return cls(tuple(sorted(map(float, null))), tuple(sorted(map(float, prior))))
+        lists = [data.get(key) for key in ("null", "prior", "runner_up")]
+        null, prior, second = (tuple(sorted(_finite(values))) for values in lists)
+        return cls(null, prior, second)
 
     def confidence(self, score: float) -> float:
         """Return the share of the null sample below ``score`` (ties half), shrunk toward the prior."""
@@ -179,6 +241,16 @@ class Calibration:
         if not weight:
             return 1.0 if score > 0 else 0.0
         return round(below / weight, 4)
+
+
+def _finite(values: object) -> list[float]:
+    """Return ``values`` as floats; raise ``ValueError`` unless it is a list of finite numbers."""
+    if not isinstance(values, list):
+        raise ValueError("a calibration holds three lists of scores: null, prior and runner_up")
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(numbers) != len(values) or not all(math.isfinite(v) for v in numbers):
+        raise ValueError("a calibration's scores must be finite numbers")
+    return [float(v) for v in numbers]
 
 
 def _below(values: tuple[float, ...], score: float) -> tuple[float, float]:
