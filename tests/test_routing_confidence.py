@@ -172,3 +172,16 @@ def test_a_calibration_from_an_older_format_is_refused() -> None:
         Calibration.decode(old)
     again = Calibration((0.1,), (0.2,), (0.0, 0.3))
     assert Calibration.decode(again.encode()) == again
+
+
+def test_a_two_skill_library_chooses_the_look_alike_the_task_names(
+    tmp_path: Path, make_skill: MakeSkill
+) -> None:
+    # Left out of a two-skill library, a probe's owner leaves one skill and no crowd: such probes say
+    # nothing about leads, so the library is calibrated by the router's prior alone.
+    pack = _offices(tmp_path, make_skill, ["albatross", "cascade"], ["guest wifi password"])
+    calibration = LexicalRouter(persist=False).calibration(pack)
+    assert calibration.null == () and calibration.runner_up == ()
+    task = "What is the guest wifi password of the Albatross office? Answer with the password only."
+    selection = select(pack, task, router=LexicalRouter(persist=False))
+    assert [c.skill.name for c in selection.chosen] == ["albatross-guest-wifi-password"]

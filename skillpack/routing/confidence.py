@@ -18,7 +18,20 @@ library calibrates itself, with its own text as probes:
 - A match's confidence is the share of that null sample its lead beats (ties count half): 0.9 means
   "stands out more than the best wrong skill does for 90% of the library's own unrelated texts". The
   sample is shrunk toward the router's ``prior`` (null deciles measured on two unrelated libraries,
-  worth ``PRIOR_WEIGHT`` probes), which matters only for libraries of a handful of skills.
+  worth ``PRIOR_WEIGHT`` probes), which matters only for libraries of a handful of skills. A probe whose
+  owner leaves fewer than two skills has no crowd and adds nothing, so a two-skill library rests on the
+  prior alone.
+- The best match has a second look: its **lead over the runner-up** (the 2nd best), against a second
+  null from the same probes (each probe's best other skill above the second best other). It counts
+  as 1 minus a permutation p-value (over ``n + 1``, so a handful of probes cannot reach it) and only
+  when it clears ``RUNNER_UP_BAR`` (0.95): then the match's confidence is the larger of the two. Why:
+  in a library where one entity has several skills (an office with a door code, a pager handle…),
+  a probe's best other is often a same-entity sibling that stands far above the crowd, so the crowd
+  null is high and a task naming entity *and* attribute fell below the bar (office-facts router-only,
+  N=128: gold chosen for 38 of 48 tasks; 46 of 48 with the runner-up lead). Taken at the plain bar
+  0.85, the runner-up lead raised off-topic injection on dev from 0.034 to 0.057; at 0.95 the dev and
+  test open-set numbers are unchanged (docs/BENCHMARKS.md). It does not fix office-facts at N=64 or
+  house-rules at N=1, 2, 32, 64, where the task's lead stays inside both nulls (see "Known limits").
 
 Evidence (docs/BENCHMARKS.md, "Open-set routing"; dev splits only): a first version used the best score
 itself (no crowd). On the harness's house-rules suite (300 skills in families of 30 templated look-alikes)
@@ -30,6 +43,13 @@ chosen on the off-topic dev set (0.85) gives similar injection rates on the test
 (0.016–0.032). MetaTool's own look-alike tools stay hard: the AUC is low, and recall falls when the bar
 is high (see the trade-off curve there). The lead over the runner-up alone (the 2nd best) was tried as
 the crowd and separated no better, while it zeroes the evidence of the second skill a two-skill task needs.
+Known limits (measured, not fixed): the probes are a skill's description, in the library's own words
+and its own template, while a task adds words the library never uses ("Answer with the door code
+only"), which lower its coverage; so in a templated library the task's leads can sit below the probes'
+(office-facts N=64, "What is the door code of the Bramble office? Answer with the door code only.":
+confidence 0.49; without the second sentence 0.86). And a task naming an entity with an attribute
+no skill has ("the fax number of the Birch office") stands out over the crowd just like a probe naming
+a sibling does, so the crowd lead alone is confident on it.
 Each persisted calibration is a few kilobytes of JSON beside the router's index (``calibration_for``).
 """
 
@@ -172,11 +192,14 @@ class Calibration:
         """Return the calibration from each probe's scores over the ``size`` skills that are not its owner.
 
         A list may leave out skills that score 0 (``size`` says how many there are); ``n_skills`` is the
-        library's size.
+        library's size. A probe whose owner leaves fewer than two skills adds nothing: with no crowd below
+        its best other skill, its "lead" would be that skill's whole score, not a lead, and a two-skill
+        library's null would be its look-alike's full match (office-facts at N=2 chose the named skill
+        for 28 of 48 tasks so; 48 of 48 on the prior alone).
         """
         null, second = [], []
         for row in others:
-            if not row and not size:
+            if size < 2:
                 continue
             lead = above_crowd(row, n_skills=n_skills, size=size)
             null.append(lead)
