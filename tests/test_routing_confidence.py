@@ -138,9 +138,14 @@ def test_the_runner_up_null_is_each_probes_best_other_above_its_second() -> None
     rows = [[9.0, 0.75, 0.25], [0.5, 9.0, 0.5], [1.0, 0.0, 9.0]]
     calibration = Calibration.from_scores(owners, rows)
     assert calibration.runner_up == (0.0, 0.5, 1.0)
+    # The conjunction: the smaller of best-over-second and second-over-crowd; with two others the
+    # second is the crowd, so it is 0.
+    assert calibration.conjunction == (0.0, 0.0, 0.0)
+    wide = Calibration.from_scores([0], [[9.0, 3.0, 2.0, 0.5, 0.5, 0.5]])
+    assert wide.runner_up == (1.0,) and wide.conjunction == (1.0,)
     # Counted over n + 1: a lead above every probe reaches 3/4, never 1, on three probes.
-    assert calibration.runner_up_confidence(2.0) == 0.75
-    assert calibration.runner_up_confidence(0.5) == 0.375  # ties count half
+    assert confidence._share(calibration.runner_up, 2.0) == 0.75
+    assert confidence._share(calibration.runner_up, 0.5) == 0.375  # ties count half
     # Two skills: a probe's only other skill has no runner-up, so there is no runner-up null.
     assert Calibration.from_scores([0, 1], [[9.0, 1.0], [1.0, 9.0]]).runner_up == ()
 
@@ -170,7 +175,7 @@ def test_a_calibration_from_an_older_format_is_refused() -> None:
     old = b'{"format": 2, "null": [0.1], "prior": [0.2]}'
     with pytest.raises(ValueError):
         Calibration.decode(old)
-    again = Calibration((0.1,), (0.2,), (0.0, 0.3))
+    again = Calibration((0.1,), (0.2,), (0.0, 0.3), (0.0, 0.1))
     assert Calibration.decode(again.encode()) == again
 
 

@@ -21,17 +21,18 @@ library calibrates itself, with its own text as probes:
   worth ``PRIOR_WEIGHT`` probes), which matters only for libraries of a handful of skills. A probe whose
   owner leaves fewer than two skills has no crowd and adds nothing, so a two-skill library rests on the
   prior alone.
-- The best match has a second look: its **lead over the runner-up** (the 2nd best), against a second
-  null from the same probes (each probe's best other skill above the second best other). It counts
-  as 1 minus a permutation p-value (over ``n + 1``, so a handful of probes cannot reach it) and only
-  when it clears ``RUNNER_UP_BAR`` (0.95): then the match's confidence is the larger of the two. Why:
-  in a library where one entity has several skills (an office with a door code, a pager handle…),
-  a probe's best other is often a same-entity sibling that stands far above the crowd, so the crowd
-  null is high and a task naming entity *and* attribute fell below the bar (office-facts router-only,
-  N=128: gold chosen for 38 of 48 tasks; 46 of 48 with the runner-up lead). Taken at the plain bar
-  0.85, the runner-up lead raised off-topic injection on dev from 0.034 to 0.057; at 0.95 the dev and
-  test open-set numbers are unchanged (docs/BENCHMARKS.md). It does not fix office-facts at N=64 or
-  house-rules at N=1, 2, 32, 64, where the task's lead stays inside both nulls (see "Known limits").
+- The best match has two more looks, each against its own null from the same probes: its **lead over
+  the runner-up** (the 2nd best), and the **conjunction**, the smaller of its lead over the runner-up
+  and the runner-up's lead over the crowd (large when the task names two things, one shared by a
+  group that stands out and the best match the only skill with both: an office *and* an attribute).
+  Each counts as 1 minus a permutation p-value (over ``n + 1``, so a handful of probes cannot reach
+  it) and only when it reaches ``RUNNER_UP_BAR`` (0.95): then it replaces the crowd confidence if
+  larger. Why: where one entity has several skills (an office with a door code, a pager handle…), a
+  probe's best other is often a same-entity sibling far above the crowd, so the crowd null is high and
+  a task naming entity and attribute fell below the bar. Taken at the plain bar 0.85 the runner-up
+  lead raised off-topic injection on dev from 0.034 to 0.057 (the conjunction at 0.85: 0.051); 0.95
+  is the smallest bar that keeps it at 0.034 (0.9: 0.037). Measured gains and the limits left are in
+  docs/BENCHMARKS.md ("Entity-structured libraries") and under "Known limits" below.
 
 Evidence (docs/BENCHMARKS.md, "Open-set routing"; dev splits only): a first version used the best score
 itself (no crowd). On the harness's house-rules suite (300 skills in families of 30 templated look-alikes)
@@ -45,11 +46,12 @@ is high (see the trade-off curve there). The lead over the runner-up alone (the 
 the crowd and separated no better, while it zeroes the evidence of the second skill a two-skill task needs.
 Known limits (measured, not fixed): the probes are a skill's description, in the library's own words
 and its own template, while a task adds words the library never uses ("Answer with the door code
-only"), which lower its coverage; so in a templated library the task's leads can sit below the probes'
-(office-facts N=64, "What is the door code of the Bramble office? Answer with the door code only.":
-confidence 0.49; without the second sentence 0.86). And a task naming an entity with an attribute
-no skill has ("the fax number of the Birch office") stands out over the crowd just like a probe naming
-a sibling does, so the crowd lead alone is confident on it.
+only"), which lower its coverage; so in a templated library a task's leads can sit inside the probes'
+(office-facts router-only at N=64 chooses the gold skill for 10 of 48 tasks; "What is the door code of
+the Bramble office? Answer with the door code only." has crowd confidence 0.49, the same question
+without its second sentence 0.86). And a task naming an entity with an attribute no skill has ("the
+fax number of the Birch office") stands out over the crowd just like a probe naming a sibling does, so
+the crowd lead alone is confident on it; the second looks do not help there (its top skills tie).
 Each persisted calibration is a few kilobytes of JSON beside the router's index (``calibration_for``).
 """
 
@@ -75,7 +77,7 @@ CROWD_RANK = 5
 
 #: The bar every calibrated built-in router declares as its ``min_confidence`` (chosen on dev splits).
 DEFAULT_MIN_CONFIDENCE = 0.85
-#: The runner-up lead counts only at this confidence or above (chosen on the off-topic dev set).
+#: The runner-up and conjunction looks count only at this confidence or above (chosen on the off-topic dev set).
 RUNNER_UP_BAR = 0.95
 #: At most this many probes are scored per library (description probes first, then examples by hash).
 MAX_PROBES = 300
@@ -167,6 +169,7 @@ class Calibration:
     null: tuple[float, ...]
     prior: tuple[float, ...] = ()
     runner_up: tuple[float, ...] = ()
+    conjunction: tuple[float, ...] = ()
 
     @classmethod
     def from_scores(
@@ -197,7 +200,7 @@ class Calibration:
         library's null would be its look-alike's full match (office-facts at N=2 chose the named skill
         for 28 of 48 tasks so; 48 of 48 on the prior alone).
         """
-        null, second = [], []
+        null, second, both = [], [], []
         for row in others:
             if size < 2:
                 continue
@@ -206,7 +209,8 @@ class Calibration:
             if size >= 2:
                 best, next_best = runner_up(row, size=size)
                 second.append(best - next_best)
-        return cls(tuple(sorted(null)), tuple(sorted(prior)), tuple(sorted(second)))
+                both.append(min(best - next_best, next_best - (best - lead)))
+        return cls(*(tuple(sorted(values)) for values in (null, prior, second, both)))
 
     def for_task(self, scores: Iterable[float], *, size: int) -> Callable[[float], float]:
         """Return score -> confidence for one task, given every skill's score for it (``size`` skills).
@@ -224,24 +228,24 @@ class Calibration:
                 return crowd_lead
             # The runner-up lead is the second of two looks at the same task: it counts only when it
             # clears the stricter bar RUNNER_UP_BAR, so two chances do not double the false positives.
-            alone = self.runner_up_confidence(score - second)
-            return max(crowd_lead, alone) if alone >= RUNNER_UP_BAR else crowd_lead
+            looks = (
+                _share(self.runner_up, score - second),
+                _share(self.conjunction, min(score - second, second - others)),
+            )
+            return max((crowd_lead, *(look for look in looks if look >= RUNNER_UP_BAR)))
 
         return confident
-
-    def runner_up_confidence(self, lead: float) -> float:
-        """Return the share of the runner-up null below ``lead`` (ties half), as 1 minus a p-value.
-
-        With ``n`` probes the share is counted over ``n + 1`` (the task is one more draw), so a small
-        library, whose few probes say little, cannot reach a high bar on this lead alone.
-        """
-        below, count = _below(self.runner_up, lead)
-        return round(below / (count + 1), 4)
 
     def encode(self) -> bytes:
         """Return the calibration as JSON bytes (persisted beside the router's index)."""
         return json.dumps(
-            {"format": FORMAT, "null": self.null, "prior": self.prior, "runner_up": self.runner_up}
+            {
+                "format": FORMAT,
+                "null": self.null,
+                "prior": self.prior,
+                "runner_up": self.runner_up,
+                "conjunction": self.conjunction,
+            }
         ).encode()
 
     @classmethod
@@ -250,9 +254,8 @@ class Calibration:
         data = json.loads(payload)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"not a calibration of format {FORMAT}")
-        lists = [data.get(key) for key in ("null", "prior", "runner_up")]
-        null, prior, second = (tuple(sorted(_finite(values))) for values in lists)
-        return cls(null, prior, second)
+        lists = [data.get(key) for key in ("null", "prior", "runner_up", "conjunction")]
+        return cls(*(tuple(sorted(_finite(values))) for values in lists))
 
     def confidence(self, score: float) -> float:
         """Return the share of the null sample below ``score`` (ties half), shrunk toward the prior."""
@@ -269,11 +272,21 @@ class Calibration:
 def _finite(values: object) -> list[float]:
     """Return ``values`` as floats; raise ``ValueError`` unless it is a list of finite numbers."""
     if not isinstance(values, list):
-        raise ValueError("a calibration holds three lists of scores: null, prior and runner_up")
+        raise ValueError("a calibration holds four lists of scores: null, prior, runner_up, conjunction")
     numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
     if len(numbers) != len(values) or not all(math.isfinite(v) for v in numbers):
         raise ValueError("a calibration's scores must be finite numbers")
     return [float(v) for v in numbers]
+
+
+def _share(values: tuple[float, ...], lead: float) -> float:
+    """Return the share of ``values`` below ``lead`` (ties half) over ``n + 1``: 1 minus a p-value.
+
+    The task is one more draw, so a small library, whose few probes say little, cannot reach a high
+    bar on a second look alone.
+    """
+    below, count = _below(values, lead)
+    return round(below / (count + 1), 4)
 
 
 def _below(values: tuple[float, ...], score: float) -> tuple[float, float]:
