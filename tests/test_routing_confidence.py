@@ -162,13 +162,20 @@ def _offices(root: Path, make_skill: MakeSkill, offices: list[str], attributes: 
     return SkillPack.from_paths([root])
 
 
-def test_an_entity_library_chooses_the_named_skill_alone(tmp_path: Path, make_skill: MakeSkill) -> None:
+def test_an_entity_library_chooses_the_named_skill_and_not_an_attribute_it_lacks(
+    tmp_path: Path, make_skill: MakeSkill
+) -> None:
     # Many offices, one look-alike family each attribute; every office has every attribute.
     offices = ["amber", "birch", "cobalt", "dune", "ember", "fjord", "garnet", "heron", "iris", "jade"]
     pack = _offices(tmp_path, make_skill, offices, ["door code", "pager handle", "mail stop"])
     router = LexicalRouter(persist=False)
     named = select(pack, "What is the door code of the Birch office?", router=router)
     assert [c.skill.name for c in named.chosen] == ["birch-door-code"]
+    # The office alone, with an attribute no skill has, names no skill: its three skills tie far above
+    # the crowd, and a tie leaves them no more confident than their lead over each other.
+    office_only = select(pack, "What is the fax number of the Birch office?", router=router)
+    assert office_only.chosen == ()
+    assert office_only.abstain_reason.startswith("no skill is confident enough")
 
 
 def test_a_calibration_from_an_older_format_is_refused() -> None:
@@ -190,3 +197,14 @@ def test_a_two_skill_library_chooses_the_look_alike_the_task_names(
     task = "What is the guest wifi password of the Albatross office? Answer with the password only."
     selection = select(pack, task, router=LexicalRouter(persist=False))
     assert [c.skill.name for c in selection.chosen] == ["albatross-guest-wifi-password"]
+
+
+def test_a_group_tied_far_above_the_crowd_is_only_as_confident_as_its_lead_over_each_other() -> None:
+    calibration = Calibration((0.1, 0.2, 0.3), (), (0.0, 0.5, 1.0), (0.0, 0.0, 0.5))
+    # Three skills at 2.0 (a tie), the crowd at 0: the crowd lead alone would be confident.
+    confident = calibration.for_task([2.0, 2.0, 2.0, 0.0, 0.0, 0.0], size=6)
+    assert calibration.confidence(2.0) == 1.0
+    # The better of its two looks: a conjunction of 0 ties two probes of three (half each), over 4.
+    assert confident(2.0) == 0.25
+    apart = calibration.for_task([2.0, 1.0, 0.0, 0.0, 0.0, 0.0], size=6)
+    assert apart(2.0) == 1.0 and apart(1.0) == 1.0  # a clear best keeps its crowd confidence

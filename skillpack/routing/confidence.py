@@ -79,6 +79,9 @@ CROWD_RANK = 5
 DEFAULT_MIN_CONFIDENCE = 0.85
 #: The runner-up and conjunction looks count only at this confidence or above (chosen on the off-topic dev set).
 RUNNER_UP_BAR = 0.95
+#: The best match "barely leads" its runner-up when the gap is at most this share of its lead over the
+#: crowd (set once, not tuned: ties of templated look-alikes are exact up to field-length effects).
+TIE = 0.05
 #: At most this many probes are scored per library (description probes first, then examples by hash).
 MAX_PROBES = 300
 #: How many pseudo-probes the router's prior null counts for.
@@ -155,7 +158,7 @@ def runner_up(scores: Iterable[float], *, size: int) -> tuple[float, float]:
     if len(values) < min(size, 2):
         values = heapq.nlargest(2, [*values, 0.0])
     best = values[0] if values else 0.0
-    return best, values[1] if len(values) > 1 else best
+    return best, values[1] if len(values) > 1 else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,23 +218,27 @@ class Calibration:
     def for_task(self, scores: Iterable[float], *, size: int) -> Callable[[float], float]:
         """Return score -> confidence for one task, given every skill's score for it (``size`` skills).
 
-        A match is as confident as the more telling of its two leads: over the crowd, or (for the best
-        match) over the runner-up.
+        Every match has its lead over the crowd. The best match also has its lead over the runner-up and
+        the conjunction, which replace the crowd confidence when they reach ``RUNNER_UP_BAR``. When the
+        best barely leads the runner-up (by at most ``TIE`` of its lead over the crowd), the crowd lead
+        belongs to a group the task does not split, so the group's members are at most as confident as
+        those two looks say.
         """
         values = list(scores)
         others = crowd(values, rank=crowd_rank(size), size=size)
         best, second = runner_up(values, size=size)
+        looks = (
+            _share(self.runner_up, best - second),
+            _share(self.conjunction, min(best - second, second - others)),
+        )
+        tied = best - second <= TIE * (best - others)
 
         def confident(score: float) -> float:
             crowd_lead = self.confidence(score - others)
+            if tied and score >= second:
+                return min(crowd_lead, max(looks))
             if score < best:
                 return crowd_lead
-            # The runner-up lead is the second of two looks at the same task: it counts only when it
-            # clears the stricter bar RUNNER_UP_BAR, so two chances do not double the false positives.
-            looks = (
-                _share(self.runner_up, score - second),
-                _share(self.conjunction, min(score - second, second - others)),
-            )
             return max((crowd_lead, *(look for look in looks if look >= RUNNER_UP_BAR)))
 
         return confident
