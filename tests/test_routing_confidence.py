@@ -129,3 +129,80 @@ def test_the_calibration_is_persisted_and_read_back_by_a_new_process(
     saved.write_bytes(b"garbage")  # a corrupt file is rebuilt, never trusted
     rebuilt = LexicalRouter().rank("which version number comes next", SkillPack.from_paths([root]))
     assert [m.confidence for m in rebuilt.matches] == [m.confidence for m in first.matches]
+
+
+def test_the_runner_up_null_is_each_probes_best_other_above_its_second() -> None:
+    owners = [0, 1, 2]
+    rows = [[9.0, 0.75, 0.25], [0.5, 9.0, 0.5], [1.0, 0.0, 9.0]]
+    calibration = Calibration.from_scores(owners, rows)
+    assert calibration.runner_up == (0.0, 0.5, 1.0)
+    # The conjunction: the smaller of best-over-second and second-over-crowd; with two others the
+    # second is the crowd, so it is 0.
+    assert calibration.conjunction == (0.0, 0.0, 0.0)
+    wide = Calibration.from_scores([0], [[9.0, 3.0, 2.0, 0.5, 0.5, 0.5]])
+    assert wide.runner_up == (1.0,) and wide.conjunction == (1.0,)
+    # Counted over n + 1: a lead above every probe reaches 3/4, never 1, on three probes.
+    assert confidence._share(calibration.runner_up, 2.0) == 0.75
+    assert confidence._share(calibration.runner_up, 0.5) == 0.375  # ties count half
+    # Two skills: a probe's only other skill has no runner-up, so there is no runner-up null.
+    assert Calibration.from_scores([0, 1], [[9.0, 1.0], [1.0, 9.0]]).runner_up == ()
+
+
+def _offices(root: Path, make_skill: MakeSkill, offices: list[str], attributes: list[str]) -> SkillPack:
+    for office in offices:
+        for attribute in attributes:
+            make_skill(
+                root,
+                f"{office}-{attribute.replace(' ', '-')}",
+                description=f"The {attribute} of the {office.title()} office. Use when the {attribute} of the"
+                f" {office.title()} office is needed.",
+            )
+    return SkillPack.from_paths([root])
+
+
+def test_an_entity_library_chooses_the_named_skill_and_not_an_attribute_it_lacks(
+    tmp_path: Path, make_skill: MakeSkill
+) -> None:
+    # Many offices, one look-alike family each attribute; every office has every attribute.
+    offices = ["amber", "birch", "cobalt", "dune", "ember", "fjord", "garnet", "heron", "iris", "jade"]
+    pack = _offices(tmp_path, make_skill, offices, ["door code", "pager handle", "mail stop"])
+    router = LexicalRouter(persist=False)
+    named = select(pack, "What is the door code of the Birch office?", router=router)
+    assert [c.skill.name for c in named.chosen] == ["birch-door-code"]
+    # The office alone, with an attribute no skill has, names no skill: its three skills tie far above
+    # the crowd, and a tie leaves them no more confident than their lead over each other.
+    office_only = select(pack, "What is the fax number of the Birch office?", router=router)
+    assert office_only.chosen == ()
+    assert office_only.abstain_reason.startswith("no skill is confident enough")
+
+
+def test_a_calibration_from_an_older_format_is_refused() -> None:
+    old = b'{"format": 2, "null": [0.1], "prior": [0.2]}'
+    with pytest.raises(ValueError):
+        Calibration.decode(old)
+    again = Calibration((0.1,), (0.2,), (0.0, 0.3), (0.0, 0.1))
+    assert Calibration.decode(again.encode()) == again
+
+
+def test_a_two_skill_library_chooses_the_look_alike_the_task_names(
+    tmp_path: Path, make_skill: MakeSkill
+) -> None:
+    # Left out of a two-skill library, a probe's owner leaves one skill and no crowd: such probes say
+    # nothing about leads, so the library is calibrated by the router's prior alone.
+    pack = _offices(tmp_path, make_skill, ["albatross", "cascade"], ["guest wifi password"])
+    calibration = LexicalRouter(persist=False).calibration(pack)
+    assert calibration.null == () and calibration.runner_up == ()
+    task = "What is the guest wifi password of the Albatross office? Answer with the password only."
+    selection = select(pack, task, router=LexicalRouter(persist=False))
+    assert [c.skill.name for c in selection.chosen] == ["albatross-guest-wifi-password"]
+
+
+def test_a_group_tied_far_above_the_crowd_is_only_as_confident_as_its_lead_over_each_other() -> None:
+    calibration = Calibration((0.1, 0.2, 0.3), (), (0.0, 0.5, 1.0), (0.0, 0.0, 0.5))
+    # Three skills at 2.0 (a tie), the crowd at 0: the crowd lead alone would be confident.
+    confident = calibration.for_task([2.0, 2.0, 2.0, 0.0, 0.0, 0.0], size=6)
+    assert calibration.confidence(2.0) == 1.0
+    # The better of its two looks: a conjunction of 0 ties two probes of three (half each), over 4.
+    assert confident(2.0) == 0.25
+    apart = calibration.for_task([2.0, 1.0, 0.0, 0.0, 0.0, 0.0], size=6)
+    assert apart(2.0) == 1.0 and apart(1.0) == 1.0  # a clear best keeps its crowd confidence

@@ -18,7 +18,26 @@ library calibrates itself, with its own text as probes:
 - A match's confidence is the share of that null sample its lead beats (ties count half): 0.9 means
   "stands out more than the best wrong skill does for 90% of the library's own unrelated texts". The
   sample is shrunk toward the router's ``prior`` (null deciles measured on two unrelated libraries,
-  worth ``PRIOR_WEIGHT`` probes), which matters only for libraries of a handful of skills.
+  worth ``PRIOR_WEIGHT`` probes), which matters only for libraries of a handful of skills. A probe whose
+  owner leaves fewer than two skills has no crowd and adds nothing, so a two-skill library rests on the
+  prior alone.
+- The best match has two more looks, each against its own null from the same probes: its **lead over
+  the runner-up** (the 2nd best), and the **conjunction**, the smaller of its lead over the runner-up
+  and the runner-up's lead over the crowd (large when the task names two things, one shared by a
+  group that stands out and the best match the only skill with both: an office *and* an attribute).
+  Each counts as 1 minus a permutation p-value (over ``n + 1``, so a handful of probes cannot reach
+  it) and only when it reaches ``RUNNER_UP_BAR`` (0.95): then it replaces the crowd confidence if
+  larger. Why: where one entity has several skills (an office with a door code, a pager handle…), a
+  probe's best other is often a same-entity sibling far above the crowd, so the crowd null is high and
+  a task naming entity and attribute fell below the bar. Taken at the plain bar 0.85 the runner-up
+  lead raised off-topic injection on dev from 0.034 to 0.057 (the conjunction at 0.85: 0.051); 0.95
+  is the smallest bar that keeps it at 0.034 (0.9: 0.037). Measured gains and the limits left are in
+  docs/BENCHMARKS.md ("Entity-structured libraries") and under "Known limits" below.
+- When the best match barely leads its runner-up (by at most ``TIE`` of its lead over the crowd), the
+  crowd lead belongs to a group the task does not split: a task naming an office with an attribute no
+  skill has matches all that office's skills alike, far above the crowd. The group's members are then
+  at most as confident as the two looks above (a 10-office × 3-attribute library: "the fax number of
+  the Birch office" went from 0.996 to 0.48 and abstains; "the door code of the Birch office" stays 1.0).
 
 Evidence (docs/BENCHMARKS.md, "Open-set routing"; dev splits only): a first version used the best score
 itself (no crowd). On the harness's house-rules suite (300 skills in families of 30 templated look-alikes)
@@ -30,6 +49,14 @@ chosen on the off-topic dev set (0.85) gives similar injection rates on the test
 (0.016–0.032). MetaTool's own look-alike tools stay hard: the AUC is low, and recall falls when the bar
 is high (see the trade-off curve there). The lead over the runner-up alone (the 2nd best) was tried as
 the crowd and separated no better, while it zeroes the evidence of the second skill a two-skill task needs.
+Known limits (measured, not fixed): the probes are a skill's description, in the library's own words
+and its own template, while a task adds words the library never uses ("Answer with the door code
+only"), which lower its coverage; so in a templated library a task's leads can sit inside the probes'
+(office-facts router-only at N=64 chooses the gold skill for 10 of 48 tasks; "What is the door code of
+the Bramble office? Answer with the door code only." has crowd confidence 0.49, the same question
+without its second sentence 0.86). The tie rule needs the tie: where
+an office-only task's best skill happens to match one more task word than its siblings, it is not tied
+and the crowd lead decides.
 Each persisted calibration is a few kilobytes of JSON beside the router's index (``calibration_for``).
 """
 
@@ -49,12 +76,18 @@ if TYPE_CHECKING:
     from skillpack.skill import Skill
 
 #: Bumped whenever what a calibration holds, or how probes are chosen, changes (part of its cache key).
-FORMAT = 2
+FORMAT = 3
 #: A match's evidence is how far its score stands above the crowd: the score of the skill ranked here.
 CROWD_RANK = 5
 
 #: The bar every calibrated built-in router declares as its ``min_confidence`` (chosen on dev splits).
 DEFAULT_MIN_CONFIDENCE = 0.85
+#: The runner-up and conjunction looks count only at this confidence or above (chosen on the off-topic dev set).
+RUNNER_UP_BAR = 0.95
+#: The best match "barely leads" its runner-up when the gap is at most this share of its lead over the
+#: crowd. Chosen on open-set MetaTool dev: 0.05 cost embedding and hybrid 0.3 points of recall in the
+#: selection; 0.01 (templated look-alikes tie up to field-length effects, about 0.3%) costs under 0.1.
+TIE = 0.01
 #: At most this many probes are scored per library (description probes first, then examples by hash).
 MAX_PROBES = 300
 #: How many pseudo-probes the router's prior null counts for.
@@ -125,33 +158,108 @@ def above_crowd(others: Sequence[float], *, n_skills: int, size: int) -> float:
     return max(others, default=0.0) - crowd(others, rank=crowd_rank(n_skills), size=size)
 
 
+def runner_up(scores: Iterable[float], *, size: int) -> tuple[float, float]:
+    """Return the best and the second best of ``scores``, which stand for ``size`` skills (unlisted 0)."""
+    values = heapq.nlargest(2, scores)
+    if len(values) < min(size, 2):
+        values = heapq.nlargest(2, [*values, 0.0])
+    best = values[0] if values else 0.0
+    return best, values[1] if len(values) > 1 else 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """The null sample of one library for one router: sorted best-other scores, plus the router's prior."""
+    """The null samples of one library for one router: leads over the crowd and over the runner-up.
+
+    ``null`` holds each probe's best other score above the crowd, ``prior`` the router's prior for it, and
+    ``runner_up`` each probe's best other score above the second best other (probes with two others or more).
+    """
 
     null: tuple[float, ...]
     prior: tuple[float, ...] = ()
+    runner_up: tuple[float, ...] = ()
+    conjunction: tuple[float, ...] = ()
 
     @classmethod
     def from_scores(
         cls, owners: Sequence[int], rows: Sequence[Sequence[float]], *, prior: Sequence[float] = ()
     ) -> Calibration:
         """Return the calibration from each probe's scores over every skill (``rows[i][j]``)."""
-        null = []
-        for owner, row in zip(owners, rows, strict=True):
-            others = [score for skill, score in enumerate(row) if skill != owner]
-            if others:
-                null.append(above_crowd(others, n_skills=len(row), size=len(others)))
-        return cls(tuple(sorted(null)), tuple(sorted(prior)))
+        others = [
+            [score for skill, score in enumerate(row) if skill != owner]
+            for owner, row in zip(owners, rows, strict=True)
+        ]
+        n_skills = len(rows[0]) if rows else 0
+        return cls.from_others(others, n_skills=n_skills, size=n_skills - 1, prior=prior)
+
+    @classmethod
+    def from_others(
+        cls,
+        others: Iterable[Sequence[float]],
+        *,
+        n_skills: int,
+        size: int,
+        prior: Sequence[float] = (),
+    ) -> Calibration:
+        """Return the calibration from each probe's scores over the ``size`` skills that are not its owner.
+
+        A list may leave out skills that score 0 (``size`` says how many there are); ``n_skills`` is the
+        library's size. A probe whose owner leaves fewer than two skills adds nothing: with no crowd below
+        its best other skill, its "lead" would be that skill's whole score, not a lead, and a two-skill
+        library's null would be its look-alike's full match (office-facts at N=2 chose the named skill
+        for 28 of 48 tasks so; 48 of 48 on the prior alone).
+        """
+        null, second, both = [], [], []
+        for row in others:
+            if size < 2:
+                continue
+            lead = above_crowd(row, n_skills=n_skills, size=size)
+            null.append(lead)
+            if size >= 2:
+                best, next_best = runner_up(row, size=size)
+                second.append(best - next_best)
+                both.append(min(best - next_best, next_best - (best - lead)))
+        return cls(*(tuple(sorted(values)) for values in (null, prior, second, both)))
 
     def for_task(self, scores: Iterable[float], *, size: int) -> Callable[[float], float]:
-        """Return score -> confidence for one task, given every skill's score for it (``size`` skills)."""
-        others = crowd(scores, rank=crowd_rank(size), size=size)
-        return lambda score: self.confidence(score - others)
+        """Return score -> confidence for one task, given every skill's score for it (``size`` skills).
+
+        Every match has its lead over the crowd. The best match also has its lead over the runner-up and
+        the conjunction, which replace the crowd confidence when they reach ``RUNNER_UP_BAR``. When the
+        best barely leads the runner-up (by at most ``TIE`` of its lead over the crowd), the crowd lead
+        belongs to a group the task does not split, so the group's members are at most as confident as
+        those two looks say.
+        """
+        values = list(scores)
+        others = crowd(values, rank=crowd_rank(size), size=size)
+        best, second = runner_up(values, size=size)
+        looks = (
+            _share(self.runner_up, best - second),
+            _share(self.conjunction, min(best - second, second - others)),
+        )
+        tied = best - second <= TIE * (best - others)
+
+        def confident(score: float) -> float:
+            crowd_lead = self.confidence(score - others)
+            if tied and score >= second:
+                return min(crowd_lead, max(looks))
+            if score < best:
+                return crowd_lead
+            return max((crowd_lead, *(look for look in looks if look >= RUNNER_UP_BAR)))
+
+        return confident
 
     def encode(self) -> bytes:
         """Return the calibration as JSON bytes (persisted beside the router's index)."""
-        return json.dumps({"format": FORMAT, "null": self.null, "prior": self.prior}).encode()
+        return json.dumps(
+            {
+                "format": FORMAT,
+                "null": self.null,
+                "prior": self.prior,
+                "runner_up": self.runner_up,
+                "conjunction": self.conjunction,
+            }
+        ).encode()
 
     @classmethod
     def decode(cls, payload: bytes) -> Calibration:
@@ -159,15 +267,8 @@ class Calibration:
         data = json.loads(payload)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"not a calibration of format {FORMAT}")
-        null, prior = data.get("null"), data.get("prior")
-        if not isinstance(null, list) or not isinstance(prior, list):
-            raise ValueError("a calibration holds two lists of scores")
-        values = [*null, *prior]
-        if not all(
-            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
-        ):
-            raise ValueError("a calibration's scores must be finite numbers")
-        return cls(tuple(sorted(map(float, null))), tuple(sorted(map(float, prior))))
+        lists = [data.get(key) for key in ("null", "prior", "runner_up", "conjunction")]
+        return cls(*(tuple(sorted(_finite(values))) for values in lists))
 
     def confidence(self, score: float) -> float:
         """Return the share of the null sample below ``score`` (ties half), shrunk toward the prior."""
@@ -179,6 +280,26 @@ class Calibration:
         if not weight:
             return 1.0 if score > 0 else 0.0
         return round(below / weight, 4)
+
+
+def _finite(values: object) -> list[float]:
+    """Return ``values`` as floats; raise ``ValueError`` unless it is a list of finite numbers."""
+    if not isinstance(values, list):
+        raise ValueError("a calibration holds four lists of scores: null, prior, runner_up, conjunction")
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(numbers) != len(values) or not all(math.isfinite(v) for v in numbers):
+        raise ValueError("a calibration's scores must be finite numbers")
+    return [float(v) for v in numbers]
+
+
+def _share(values: tuple[float, ...], lead: float) -> float:
+    """Return the share of ``values`` below ``lead`` (ties half) over ``n + 1``: 1 minus a p-value.
+
+    The task is one more draw, so a small library, whose few probes say little, cannot reach a high
+    bar on a second look alone.
+    """
+    below, count = _below(values, lead)
+    return round(below / (count + 1), 4)
 
 
 def _below(values: tuple[float, ...], score: float) -> tuple[float, float]:

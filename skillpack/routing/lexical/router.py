@@ -100,13 +100,14 @@ class LexicalRouter(Router):
         """Return the null of this pack: each probe's best coverage above the crowd, its owner left out."""
 
         def build() -> confidence.Calibration:
-            null = []
+            rows = []
             for probe in confidence.probes(pack.skills):
                 totals, ideal, _, _ = self.scores(probe.text, pack)
                 base = self.coverage_base(ideal, pack)
-                others = [max(s, 0.0) / base for d, s in totals.items() if d != probe.owner]
-                null.append(confidence.above_crowd(others, n_skills=len(pack), size=len(pack) - 1))
-            return confidence.Calibration(tuple(sorted(null)), tuple(sorted(self.settings.prior)))
+                rows.append([max(s, 0.0) / base for d, s in totals.items() if d != probe.owner])
+            return confidence.Calibration.from_others(
+                rows, n_skills=len(pack), size=len(pack) - 1, prior=self.settings.prior
+            )
 
         return confidence.calibration_for(self.name, self._fingerprint, pack, build, persist=self.persist)
 
