@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support.harness import LIMIT_EXAMPLE, within_first, write_suite
+from support.harness import LIMIT_EXAMPLE, tiny_document, within_first, write_suite
 
 from skillpack.backends.fake import FakeBackend
 from skillpack.harness import SweepConfig, run_sweep
@@ -180,3 +180,28 @@ def test_the_title_names_model_suite_and_n_only_when_measured() -> None:
     assert report_title([cell(12), cell(48)], "s") == "m on s, n = 12–48 distinct requests per point"
     assert report_title([cell(0), cell(12, "no-skill")], "s") == "m on s"
     assert report_title([], "s") == "no model on s"
+
+
+def test_a_run_of_no_skill_tasks_only_has_no_empty_gold_table(tmp_path: Path) -> None:
+    document = tiny_document()
+    document["tasks"] = [
+        {
+            "id": "sum",
+            "prompt": "What is 7 times 8?",
+            "gold": [],
+            "expect": {"check": "contains", "value": "56"},
+        }
+    ]
+    config = SweepConfig(
+        suite=str(write_suite(tmp_path, document)), backend="fake", strategies=("none",), sizes=(1,)
+    )
+    run_sweep(config, tmp_path / "out", backend=FakeBackend(responder=lambda request: "56"), draw=False)
+    lines = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8").splitlines()
+    assert lines[:3] == [
+        "# fake on tiny",
+        "",
+        "Tasks that need no skill (what each strategy injects when nothing is needed):",
+    ]
+    assert (
+        "| fake:fake | none | 1 | 3 | 1 | 1.000 [0.207, 1.000] | 0.0 | 0 |" in lines
+    )  # 3 positions, 1 request

@@ -196,11 +196,13 @@ def summary_markdown(cells: Sequence[Cell], *, title: str = "", positions: Seque
     gold position) adds a table by position for the sizes run at more than one.
     """
     lines = [f"# {title}", ""] if title else []
-    lines += [
-        "| model | strategy | N | trials | n | accuracy [95% CI] | recall | skills injected | context tokens"
-        " | latency s | cost USD | errors | does not fit |",
-        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    no_skill = [c for c in cells if c.scope == "no-skill"]
+    if len(no_skill) < len(cells) or not cells:  # a run of no-skill tasks only has no gold table
+        lines += [
+            "| model | strategy | N | trials | n | accuracy [95% CI] | recall | skills injected | context tokens"
+            " | latency s | cost USD | errors | does not fit |",
+            "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
     for c in (c for c in cells if c.scope == "gold"):
         cost = "" if c.cost_usd is None else f"{c.cost_usd:.4f}"
         lines.append(
@@ -232,10 +234,10 @@ def summary_markdown(cells: Sequence[Cell], *, title: str = "", positions: Seque
             for c in positions
             if c.scope == "gold" and (c.strategy, c.size) in several
         ]
-    no_skill = [c for c in cells if c.scope == "no-skill"]
     if no_skill:
+        if lines and lines[-1]:
+            lines.append("")
         lines += [
-            "",
             "Tasks that need no skill (what each strategy injects when nothing is needed):",
             "",
             "| model | strategy | N | trials | n | accuracy [95% CI] | skills injected | tokens injected |",
