@@ -33,6 +33,8 @@ import shutil
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -101,6 +103,21 @@ def write_queries(path: Path, rows: list[tuple[str, tuple[str, ...]]]) -> None:
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
+@contextmanager
+def replaced_atomically(out: Path, *, prefix: str) -> Iterator[Path]:
+    """Yield a staging folder beside ``out``; on success it replaces ``out`` whole, on failure it is removed."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
+    try:
+        yield staging
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def convert(source: Path, out: Path, *, examples_per_skill: int) -> dict[str, int]:
     """Write the libraries and query files under ``out`` (replaced atomically); return counts."""
     tools = read_tools(source)
@@ -116,9 +133,7 @@ def convert(source: Path, out: Path, *, examples_per_skill: int) -> dict[str, in
         ]
         for tool, queries in dev_by_tool.items()
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".metatool-", dir=out.parent))
-    try:
+    with replaced_atomically(out, prefix=".metatool-") as staging:
         write_library(staging / "zero-shot", tools, {})
         write_library(staging / "with-examples", tools, examples)
         write_queries(staging / "dev.jsonl", [(q, (t,)) for q, t in single if is_dev(q)])
@@ -130,12 +145,6 @@ def convert(source: Path, out: Path, *, examples_per_skill: int) -> dict[str, in
         )
         write_queries(staging / "multi-dev.jsonl", [(q, t) for q, t in multi if is_dev(q)])
         write_queries(staging / "multi-test.jsonl", [(q, t) for q, t in multi if not is_dev(q)])
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     counts = [len(v) for v in examples.values()]
     return {
         "skills": len(tools),

@@ -30,17 +30,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from metatool_convert import is_dev, read_single, read_tools, skill_name, write_library
+from metatool_convert import is_dev, read_single, read_tools, replaced_atomically, skill_name, write_library
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / "open-set"
 
@@ -119,10 +116,8 @@ def bundled_examples(out: Path) -> dict[str, int]:
 
 def write_all(source: Path, out: Path, *, limit: int) -> dict[str, object]:
     """Write every data set under ``out`` (replaced atomically); return what was written."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".open-set-", dir=out.parent))
-    try:
-        counts: dict[str, object] = {}
+    counts: dict[str, object] = {}
+    with replaced_atomically(out, prefix=".open-set-") as staging:
         for name, write in (
             ("metatool", lambda folder: open_metatool(source, folder)),
             ("off-topic", lambda folder: off_topic(source, folder, limit=limit)),
@@ -130,12 +125,6 @@ def write_all(source: Path, out: Path, *, limit: int) -> dict[str, object]:
         ):
             (staging / name).mkdir()
             counts[name] = write(staging / name)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return counts
 
 
