@@ -328,15 +328,7 @@ def test_the_time_left_is_estimated_from_model_calls(monkeypatch: pytest.MonkeyP
 
 
 def test_router_only_reports_recall_tokens_and_time_per_size_without_a_model(tmp_path: Path) -> None:
-    document = tiny_document()
-    document["tasks"].append(
-        {
-            "id": "sum",
-            "prompt": "What is 7 times 8?",
-            "gold": [],
-            "expect": {"check": "contains", "value": "56"},
-        }
-    )
+    document = tiny_document(no_skill_task=True)
     out = tmp_path / "out"
     result = bench(
         str(write_suite(tmp_path, document)), "--router-only", "--sizes", "1,4,12", "--out", str(out)

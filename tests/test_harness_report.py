@@ -183,15 +183,7 @@ def test_the_title_names_model_suite_and_n_only_when_measured() -> None:
 
 
 def test_a_run_of_no_skill_tasks_only_has_no_empty_gold_table(tmp_path: Path) -> None:
-    document = tiny_document()
-    document["tasks"] = [
-        {
-            "id": "sum",
-            "prompt": "What is 7 times 8?",
-            "gold": [],
-            "expect": {"check": "contains", "value": "56"},
-        }
-    ]
+    document = tiny_document(tasks=0, no_skill_task=True)
     config = SweepConfig(
         suite=str(write_suite(tmp_path, document)), backend="fake", strategies=("none",), sizes=(1,)
     )

@@ -347,15 +347,7 @@ def test_the_fake_never_answers_when_nothing_is_in_context(tmp_path: Path) -> No
 def test_a_task_without_gold_skills_is_summarised_apart_with_what_each_strategy_injects(
     tmp_path: Path,
 ) -> None:
-    document = tiny_document()
-    document["tasks"].append(
-        {
-            "id": "sum",
-            "prompt": "What is 7 times 8?",
-            "gold": [],
-            "expect": {"check": "contains", "value": "56"},
-        }
-    )
+    document = tiny_document(no_skill_task=True)
     backend = FakeBackend(responder=lambda request: "56" if "7 times 8" in request.task else UNKNOWN)
     result = sweep(
         config(write_suite(tmp_path, document), strategies=("none", "oracle", "all"), sizes=(1, 4)),

@@ -39,7 +39,17 @@ def skill_entry(index: int) -> dict[str, Any]:
     }
 
 
-def tiny_document(tasks: int = 3) -> dict[str, Any]:
+#: A task no skill helps with: a router should inject nothing for it.
+NO_SKILL_TASK: dict[str, Any] = {
+    "id": "sum",
+    "prompt": "What is 7 times 8?",
+    "gold": [],
+    "expect": {"check": "contains", "value": "56"},
+}
+
+
+def tiny_document(tasks: int = 3, *, no_skill_task: bool = False) -> dict[str, Any]:
+    """Return a small suite document: ``tasks`` tasks with a gold skill, plus ``NO_SKILL_TASK`` if asked."""
     skills = [skill_entry(i) for i in range(12)]
     chosen = [0, 7, 3][:tasks]
     return {
@@ -54,7 +64,8 @@ def tiny_document(tasks: int = 3) -> dict[str, Any]:
                 "expect": {"check": "contains", "value": f"QX-{i:02d}-{skills[i]['family'].upper()}"},
             }
             for i in chosen
-        ],
+        ]
+        + ([dict(NO_SKILL_TASK)] if no_skill_task else []),
     }
 
 
