@@ -149,7 +149,7 @@ def _next_steps(result: RunResult) -> None:
     """Say on stderr, after the context, why no model answered and what to try next."""
     echo("", err=True)
     if result.dry_run_reason != NO_BACKEND:
-        echo(f"skillpack: {result.dry_run_reason}", err=True)
+        echo(f"skillpack: {in_cli_terms(result.dry_run_reason)}", err=True)
         return
     echo("no answer: no model backend is available.", err=True)
     echo(
