@@ -206,3 +206,39 @@ def test_a_group_tied_far_above_the_crowd_is_only_as_confident_as_its_lead_over_
     assert confident(2.0) == 0.25
     apart = calibration.for_task([2.0, 1.0, 0.0, 0.0, 0.0, 0.0], size=6)
     assert apart(2.0) == 1.0 and apart(1.0) == 1.0  # a clear best keeps its crowd confidence
+
+
+def test_the_complete_look_is_calibrated_on_probes_whose_best_other_covers_them() -> None:
+    # Two probes' best other skill covers every term they share with the library; one's does not.
+    owners = [0, 1, 2]
+    rows = [[9.0, 3.0, 1.0, 0.5, 0.5], [0.5, 9.0, 0.5, 0.5, 0.5], [4.0, 1.0, 9.0, 0.5, 0.5]]
+    calibration = Calibration.from_scores(owners, rows, complete=[True, True, False])
+    # Each probe's best other minus its second best other, complete probes only.
+    assert calibration.complete == (0.0, 2.0)
+    assert Calibration.from_scores(owners, rows).complete == ()
+
+
+def test_a_best_match_covering_every_known_term_is_confident_by_its_lead_over_the_runner_up() -> None:
+    # Every crowd-lead probe stands out more than this task's best match, but the complete ones do not.
+    calibration = Calibration((5.0, 6.0, 7.0), (), (), (), (0.0, 0.0, 0.0, 0.5))
+    scores = [3.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    assert calibration.for_task(scores, size=6)(3.0) == 0.0
+    whole = calibration.for_task(scores, size=6, complete=True)
+    assert whole(3.0) == 0.8  # above the four complete probes' leads, over n + 1
+    assert whole(1.0) == 0.0  # the look is the best match's alone
+
+
+def test_an_entity_without_look_alike_siblings_is_chosen_despite_words_no_skill_uses(tmp_path: Path) -> None:
+    # office-facts at 64 skills: the gold skill's whole family (32 offices) and 32 others, so many
+    # offices have a sibling skill and this one has none. Half of this task's weight is a word no skill
+    # uses ("answer"), while a probe naming an office matches its sibling in the library's own words: the
+    # crowd lead alone left the named skill at confidence 0.65 and abstained.
+    from skillpack.harness.distractors import installed
+    from skillpack.harness.suite import load_suite, suite_path
+
+    suite = load_suite(suite_path("office-facts"), skills_dir=tmp_path / "skills")
+    task = next(t for t in suite.tasks if t.id == "wifi-password-1")
+    pack = SkillPack(installed(suite, task, size=64, position="middle", seed=0))
+    assert not any(s.name.startswith("albatross-") for s in pack.skills if s.name not in task.gold)
+    selection = select(pack, task.prompt, router=LexicalRouter(persist=False))
+    assert [c.skill.name for c in selection.chosen] == list(task.gold)

@@ -292,3 +292,17 @@ def test_builds_from_several_threads_each_match_a_cold_build(library: Path, make
         built = list(pool.map(lambda lib: build_index(lib.skills, LexicalSettings()), libraries))
     for lib, index in zip(libraries, built, strict=True):
         assert _postings(index) == _postings(build_plain(lib.skills, LexicalSettings()))
+
+
+def test_covers_asks_for_every_task_term_some_skill_uses(library: Path) -> None:
+    pack = SkillPack.from_paths([library])
+    index = build_plain(pack.skills, LexicalSettings())
+    commits = index.names.index("conventional-commits")
+    changelog = index.names.index("keep-a-changelog")
+    # "commit" and "git" are conventional-commits' words; "zebra" is nobody's and does not count.
+    assert index.covers(commits, ["commit", "git", "zebra"])
+    assert not index.covers(changelog, ["commit", "changelog"])  # "commit" is another skill's word
+    # With the owner left out, a word only the owner uses does not count either.
+    assert index.covers(changelog, ["commit", "changelog"], owner=commits)
+    docker = index.names.index("dockerfile-hygiene")
+    assert not index.covers(docker, ["commit", "changelog"], owner=commits)  # "changelog" is still known

@@ -33,6 +33,21 @@ library calibrates itself, with its own text as probes:
   lead raised off-topic injection on dev from 0.034 to 0.057 (the conjunction at 0.85: 0.051); 0.95
   is the smallest bar that keeps it at 0.034 (0.9: 0.037). Measured gains and the limits left are in
   docs/BENCHMARKS.md ("Entity-structured libraries") and under "Known limits" below.
+- The best match has a third look when it **covers every task term the library knows** (each task
+  word that some skill uses is one of its words; ``complete`` from the router, which knows the terms):
+  its lead over the runner-up against the null of the probes whose best other skill covers them so
+  too (a probe's words that only its owner uses do not count). Why: a task adds words no skill uses
+  ("Answer with the door code only"), which dilute its coverage, while a probe naming an office is
+  matched in the library's own words by a sibling skill of that office. So where half the offices
+  have a sibling, the crowd null is high and a task naming an office with no sibling fell below it
+  (office-facts at 64 skills, "What is the guest Wi-Fi password of the Albatross office? Answer
+  with the guest Wi-Fi password only.": crowd confidence 0.65). A sibling probe's best other misses
+  the attribute words its family shares, so it is not in this look's null; the probes that are
+  (one skill covering all a probe shares with the library) mostly tie with their runner-up. The look
+  counts at any value (bars of 0, 0.5, 0.8 and 0.85 gave the same dev results; 0.9 cost 4 points of
+  recall on office-facts). On dev: office-facts router-only recall at 64 skills 0.208 -> 0.958,
+  unchanged at 16 and 256, no-skill tasks still abstained; off-topic injection (0.034), open-set
+  MetaTool and the bundled examples unchanged.
 - When the best match barely leads its runner-up (by at most ``TIE`` of its lead over the crowd), the
   crowd lead belongs to a group the task does not split: a task naming an office with an attribute no
   skill has matches all that office's skills alike, far above the crowd. The group's members are then
@@ -50,13 +65,17 @@ chosen on the off-topic dev set (0.85) gives similar injection rates on the test
 is high (see the trade-off curve there). The lead over the runner-up alone (the 2nd best) was tried as
 the crowd and separated no better, while it zeroes the evidence of the second skill a two-skill task needs.
 Known limits (measured, not fixed): the probes are a skill's description, in the library's own words
-and its own template, while a task adds words the library never uses ("Answer with the door code
-only"), which lower its coverage; so in a templated library a task's leads can sit inside the probes'
-(office-facts router-only at N=64 chooses the gold skill for 10 of 48 tasks; "What is the door code of
-the Bramble office? Answer with the door code only." has crowd confidence 0.49, the same question
-without its second sentence 0.86). The tie rule needs the tie: where
-an office-only task's best skill happens to match one more task word than its siblings, it is not tied
-and the crowd lead decides.
+and its own template, while a task adds words the library never uses, which lower its coverage; the
+complete look recovers a task whose best match covers all it can, not one that shares a generic word
+with a skill its best match lacks. The complete look cannot tell an attribute the library lacks from a
+word of the task's phrasing: in the same 64 skills, where the Albatross office has one skill (its
+Wi-Fi password), "What is the fax number of the Albatross office?" chooses that skill, which the crowd
+lead alone abstained on. A small library has few complete probes, and the look over ``n + 1`` cannot
+reach the bar there (10 offices x 2 attributes: 0.67 at most). Composed names defeat it: where offices "Birch" and
+"Birch Yarrow" both exist, "the Birch office" is covered by both, they lead each other by a length
+effect (4%), and the task abstains (docs/BENCHMARKS.md, "Entity-structured libraries"). The tie rule
+needs the tie: where an office-only task's best skill happens to match one more task word than its
+siblings, it is not tied and the crowd lead decides.
 Each persisted calibration is a few kilobytes of JSON beside the router's index (``calibration_for``).
 """
 
@@ -76,7 +95,7 @@ if TYPE_CHECKING:
     from skillpack.skill import Skill
 
 #: Bumped whenever what a calibration holds, or how probes are chosen, changes (part of its cache key).
-FORMAT = 3
+FORMAT = 4
 #: A match's evidence is how far its score stands above the crowd: the score of the skill ranked here.
 CROWD_RANK = 5
 
@@ -171,26 +190,38 @@ def runner_up(scores: Iterable[float], *, size: int) -> tuple[float, float]:
 class Calibration:
     """The null samples of one library for one router: leads over the crowd and over the runner-up.
 
-    ``null`` holds each probe's best other score above the crowd, ``prior`` the router's prior for it, and
-    ``runner_up`` each probe's best other score above the second best other (probes with two others or more).
+    ``null`` holds each probe's best other score above the crowd, ``prior`` the router's prior for it,
+    ``runner_up`` each probe's best other score above the second best other (probes with two others or
+    more), ``conjunction`` the smaller of that and the second's lead over the crowd, and ``complete`` the
+    runner-up lead of the probes whose best other skill covers every term they share with the library.
     """
 
     null: tuple[float, ...]
     prior: tuple[float, ...] = ()
     runner_up: tuple[float, ...] = ()
     conjunction: tuple[float, ...] = ()
+    complete: tuple[float, ...] = ()
 
     @classmethod
     def from_scores(
-        cls, owners: Sequence[int], rows: Sequence[Sequence[float]], *, prior: Sequence[float] = ()
+        cls,
+        owners: Sequence[int],
+        rows: Sequence[Sequence[float]],
+        *,
+        prior: Sequence[float] = (),
+        complete: Sequence[bool] = (),
     ) -> Calibration:
-        """Return the calibration from each probe's scores over every skill (``rows[i][j]``)."""
+        """Return the calibration from each probe's scores over every skill (``rows[i][j]``).
+
+        ``complete[i]``, when given, says whether probe ``i``'s best other skill covers every probe term
+        that a skill other than its owner uses (see ``for_task``).
+        """
         others = [
             [score for skill, score in enumerate(row) if skill != owner]
             for owner, row in zip(owners, rows, strict=True)
         ]
         n_skills = len(rows[0]) if rows else 0
-        return cls.from_others(others, n_skills=n_skills, size=n_skills - 1, prior=prior)
+        return cls.from_others(others, n_skills=n_skills, size=n_skills - 1, prior=prior, complete=complete)
 
     @classmethod
     def from_others(
@@ -200,6 +231,7 @@ class Calibration:
         n_skills: int,
         size: int,
         prior: Sequence[float] = (),
+        complete: Sequence[bool] = (),
     ) -> Calibration:
         """Return the calibration from each probe's scores over the ``size`` skills that are not its owner.
 
@@ -209,8 +241,8 @@ class Calibration:
         library's null would be its look-alike's full match (office-facts at N=2 chose the named skill
         for 28 of 48 tasks so; 48 of 48 on the prior alone).
         """
-        null, second, both = [], [], []
-        for row in others:
+        null, second, both, full = [], [], [], []
+        for number, row in enumerate(others):
             if size < 2:
                 continue
             lead = above_crowd(row, n_skills=n_skills, size=size)
@@ -219,9 +251,13 @@ class Calibration:
                 best, next_best = runner_up(row, size=size)
                 second.append(best - next_best)
                 both.append(min(best - next_best, next_best - (best - lead)))
-        return cls(*(tuple(sorted(values)) for values in (null, prior, second, both)))
+                if complete and complete[number]:
+                    full.append(best - next_best)
+        return cls(*(tuple(sorted(values)) for values in (null, prior, second, both, full)))
 
-    def for_task(self, scores: Iterable[float], *, size: int) -> Callable[[float], float]:
+    def for_task(
+        self, scores: Iterable[float], *, size: int, complete: bool = False
+    ) -> Callable[[float], float]:
         """Return score -> confidence for one task, given every skill's score for it (``size`` skills).
 
         Every match has its lead over the crowd. The best match also has its lead over the runner-up and
@@ -238,6 +274,8 @@ class Calibration:
             _share(self.conjunction, min(best - second, second - others)),
         )
         tied = best - second <= TIE * (best - others)
+        # Only a best match that covers every known task term has this look (see the module docstring).
+        whole = _share(self.complete, best - second) if complete else 0.0
 
         def confident(score: float) -> float:
             crowd_lead = self.confidence(score - others)
@@ -245,7 +283,7 @@ class Calibration:
                 return min(crowd_lead, max(looks))
             if score < best:
                 return crowd_lead
-            return max((crowd_lead, *(look for look in looks if look >= RUNNER_UP_BAR)))
+            return max((crowd_lead, whole, *(look for look in looks if look >= RUNNER_UP_BAR)))
 
         return confident
 
@@ -258,6 +296,7 @@ class Calibration:
                 "prior": self.prior,
                 "runner_up": self.runner_up,
                 "conjunction": self.conjunction,
+                "complete": self.complete,
             }
         ).encode()
 
@@ -267,7 +306,7 @@ class Calibration:
         data = json.loads(payload)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"not a calibration of format {FORMAT}")
-        lists = [data.get(key) for key in ("null", "prior", "runner_up", "conjunction")]
+        lists = [data.get(key) for key in ("null", "prior", "runner_up", "conjunction", "complete")]
         return cls(*(tuple(sorted(_finite(values))) for values in lists))
 
     def confidence(self, score: float) -> float:

@@ -116,7 +116,9 @@ class HybridRouter(Router):
         base = self.lexical.coverage_base(ideal, pack)
         coverage = {name: score / base for name, score in lexical.items()}
         evidence = self._evidence(coverage, cosines, dense)
-        confident = calibration.for_task(evidence.values(), size=len(evidence))
+        best = _best(evidence)
+        complete = best is not None and best in numbers and index.covers(numbers[best], found)
+        confident = calibration.for_task(evidence.values(), size=len(evidence), complete=complete)
         matches = []
         for name, score in ordered:
             skill = pack.get(name)
@@ -155,18 +157,23 @@ class HybridRouter(Router):
             found = confidence.probes(pack.skills)
             owners, embedded = self.embedding.probe_scores(pack)
             names = [skill.name for skill in pack.skills]
+            position = {name: number for number, name in enumerate(names)}  # a skill's lexical doc number
             dense_rows = self.dense.probe_scores(pack)[1].tolist() if self.dense is not None else None
             index, _ = self.lexical._index(pack)
-            rows = []
+            rows, complete = [], []
             for number, probe in enumerate(found):
-                totals, ideal, _, _ = self.lexical.scores(probe.text, pack)
+                totals, ideal, query, _ = self.lexical.scores(probe.text, pack)
                 base = self.lexical.coverage_base(ideal, pack)
                 coverage = {index.names[d]: max(s, 0.0) / base for d, s in totals.items()}
                 cosines = dict(zip(names, embedded[number].tolist(), strict=True))
                 dense = dict(zip(names, dense_rows[number], strict=True)) if dense_rows is not None else {}
                 evidence = self._evidence(coverage, cosines, dense)
                 rows.append([evidence[name] for name in names])
-            return confidence.Calibration.from_scores(owners, rows, prior=self.settings.prior)
+                best = _best(evidence, leaving=names[probe.owner])
+                complete.append(best is not None and index.covers(position[best], query, owner=probe.owner))
+            return confidence.Calibration.from_scores(
+                owners, rows, prior=self.settings.prior, complete=complete
+            )
 
         dense_settings = self.dense.settings if self.dense is not None else None
         settings = f"{self.settings}|{self.lexical._fingerprint}|{self.embedding.settings}|{dense_settings}"
@@ -193,6 +200,12 @@ class HybridRouter(Router):
             + dense_weight * scaled_dense.get(name, 0.0)
             for name in cosines
         }
+
+
+def _best(evidence: dict[str, float], *, leaving: str | None = None) -> str | None:
+    """Return the skill with the most ``evidence`` (ties: the first name), other than ``leaving``."""
+    ranked = [(-score, name) for name, score in evidence.items() if name != leaving]
+    return min(ranked)[1] if ranked else None
 
 
 def _min_max(scores: dict[str, float]) -> dict[str, float]:

@@ -118,6 +118,25 @@ class LexicalIndex:
                 found.append((term, weight * impacts[at]))
         return tuple(sorted(found, key=lambda pair: -pair[1]))
 
+    def covers(self, doc: int, terms: Iterable[str], *, owner: int | None = None) -> bool:
+        """Return True when skill number ``doc`` matches every one of ``terms`` that some skill uses.
+
+        Terms no skill uses do not count, nor, with ``owner``, terms only skill ``owner`` uses: a probe
+        scored with its owner left out is judged against the rest of the library.
+        """
+        for term in terms:
+            entry = self.postings.get(term)
+            if entry is None:
+                continue
+            docs = entry[0]
+            at = bisect.bisect_left(docs, doc)  # posting lists are in skill order
+            if at < len(docs) and docs[at] == doc:
+                continue
+            if owner is not None and len(docs) == 1 and docs[0] == owner:
+                continue
+            return False
+        return True
+
     def __post_init__(self) -> None:
         if not self.prefixes:
             self.prefixes = prefix_table(self.postings.keys())

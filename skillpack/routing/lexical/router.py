@@ -100,13 +100,16 @@ class LexicalRouter(Router):
         """Return the null of this pack: each probe's best coverage above the crowd, its owner left out."""
 
         def build() -> confidence.Calibration:
-            rows = []
+            index, _ = self._index(pack)
+            rows, complete = [], []
             for probe in confidence.probes(pack.skills):
-                totals, ideal, _, _ = self.scores(probe.text, pack)
+                totals, ideal, query, _ = self.scores(probe.text, pack)
                 base = self.coverage_base(ideal, pack)
                 rows.append([max(s, 0.0) / base for d, s in totals.items() if d != probe.owner])
+                others = [(s, -d) for d, s in totals.items() if d != probe.owner and s > 0]
+                complete.append(bool(others) and index.covers(-max(others)[1], query, owner=probe.owner))
             return confidence.Calibration.from_others(
-                rows, n_skills=len(pack), size=len(pack) - 1, prior=self.settings.prior
+                rows, n_skills=len(pack), size=len(pack) - 1, prior=self.settings.prior, complete=complete
             )
 
         return confidence.calibration_for(self.name, self._fingerprint, pack, build, persist=self.persist)
@@ -134,7 +137,11 @@ class LexicalRouter(Router):
             )
         calibration = self.calibration(pack)
         base = self.coverage_base(ideal, pack)
-        confident = calibration.for_task((max(s, 0.0) / base for s in totals.values()), size=len(pack))
+        confident = calibration.for_task(
+            (max(s, 0.0) / base for s in totals.values()),
+            size=len(pack),
+            complete=index.covers(-best[0][1], found),
+        )
         wanted = set(found)
         matches = tuple(
             Match(
