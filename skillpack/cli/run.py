@@ -192,7 +192,7 @@ def _explain(result: RunResult) -> None:
     say("")
     say(
         f"skills: {len(selection.chosen)} of {report['skills_installed']} chosen by the {report['router']} router;"
-        f" context {report['context_tokens']:,} tokens (every skill: {report['all_skills_tokens']:,})"
+        f" context {plural(report['context_tokens'], 'token')} (every skill: {report['all_skills_tokens']:,})"
     )
     if selection.abstained:
         say(f"  nothing is loaded — {in_cli_terms(selection.abstain_reason)}")
@@ -200,7 +200,7 @@ def _explain(result: RunResult) -> None:
         why = shorten("; ".join(chosen.evidence) or "-", 90)
         say(
             f"  {position}. {chosen.skill.name}  confidence {chosen.confidence:.2f}  score {chosen.score:.3f}"
-            f"  {chosen.tokens} tokens  why: {why}"
+            f"  {plural(chosen.tokens, 'token')}  why: {why}"
         )
     for rejected in selection.rejected:
         say(f"  -  {rejected.skill.name}  left out: {in_cli_terms(rejected.reason)}")
@@ -208,7 +208,7 @@ def _explain(result: RunResult) -> None:
         if note not in result.notes:  # the cuts by k or budget were already printed as notes
             say(f"  note: {in_cli_terms(note)}")
     if report["routing_tokens"]:
-        say(f"routing: {report['routing_tokens']:,} model tokens")
+        say(f"routing: {plural(report['routing_tokens'], 'model token')}")
     offered = ", ".join(result.loadable) or "none"
     if result.reply is None:
         say(f"on demand: offered {offered}")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from skillpack.context import check_format, render
 from skillpack.errors import SkillContentError, UsageError
+from skillpack.plurals import plural
 from skillpack.routing.base import Match, Ranking
 from skillpack.selection.costs import block_tokens
 from skillpack.selection.outcome import Chosen, Rejected, Selection
@@ -179,7 +180,7 @@ def assemble(
             needed = tokens - current
             what = f" with {', '.join(s.name for s in fresh[1:])}" if len(fresh) > 1 else ""
             reject(
-                f"over budget: needs {needed} tokens{what}, {budget - current} left of {budget}",
+                f"over budget: needs {plural(needed, 'token')}{what}, {budget - current:,} left of {budget:,}",
                 needed=needed,
                 cut="budget",
             )
@@ -200,8 +201,8 @@ def assemble(
     if budget is not None and over_budget and not chosen:
         smallest = min(r.needed for r in over_budget)
         notes.append(
-            f"the budget of {budget} tokens is smaller than every relevant skill (the smallest needs"
-            f" {smallest}); nothing was loaded — raise `budget`"
+            f"the budget of {plural(budget, 'token')} is smaller than every relevant skill (the smallest needs"
+            f" {smallest:,}); nothing was loaded — raise `budget`"
         )
     return Selection(
         task=task,
