@@ -67,13 +67,16 @@ def test_a_shared_pack_selects_exactly_what_a_new_pack_selects(tmp_path: Path) -
     suite = load_suite(write_suite(tmp_path, tiny_document(no_skill_task=True)))
     # Not persisted: each new pack builds its own index, so nothing is shared but through ``packs``.
     router = LexicalRouter(persist=False)
-    packs = Packs()
+    packs = Packs(keep=1000)  # keep every library, so each is built exactly once
     trials = 0
+    libraries: set[tuple[str, ...]] = set()
+    injected = 0
     for seed in (0, 1):
         for size in (1, 4, 12):
             for task in suite.tasks:
                 for position in POSITIONS:
                     skills = installed(suite, task, size=size, position=position, seed=seed)
+                    libraries.add(tuple(s.name for s in skills))
                     gold = [suite.skill(name) for name in task.gold]
                     options = {"task": task.prompt, "installed": skills, "gold": gold, "k": 2, "budget": None}
                     alone = build_prompt("routed", **options, router=router)  # type: ignore[arg-type]
@@ -81,9 +84,12 @@ def test_a_shared_pack_selects_exactly_what_a_new_pack_selects(tmp_path: Path) -
                         shared = build_prompt("routed", **options, router=router, packs=packs)  # type: ignore[arg-type]
                         assert shared == alone, (seed, size, task.id, position)
                         trials += 1
-    # Every distinct library was built once: size 1 installs the same skills at every position.
+                        injected += len(shared.injected)
+    # Each distinct library was built once (size 1, and the task without gold skills, install the same
+    # skills at every position), and the router did choose skills.
     assert trials == 2 * 3 * 4 * 3 * 2
-    assert packs.built < trials // 2
+    assert packs.built == len(libraries) < trials // 2
+    assert injected >= trials // 2
 
 
 def test_packs_key_on_the_skills_in_order_and_keep_the_recent_ones(setting: dict[str, object]) -> None:
