@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 _KINDS = (
@@ -37,10 +38,24 @@ def read_regular(path: Path | str, *, limit: int, follow_symlinks: bool = True) 
     if not stat.S_ISREG(mode):  # checked before opening too: opening some devices has effects
         raise not_a_regular_file(path, mode)
     descriptor = os.open(path, flags)
+    # Swapped for something else since the check above? ``read_descriptor`` checks what was opened.
+    return read_descriptor(descriptor, limit=limit, not_regular=lambda mode: not_a_regular_file(path, mode))
+
+
+def read_descriptor(
+    descriptor: int, *, limit: int, offset: int = 0, not_regular: Callable[[int], OSError]
+) -> bytes:
+    """Return at most ``limit + 1`` bytes from ``offset`` of the open ``descriptor``, and close it.
+
+    What was opened is checked with ``fstat``: anything but a regular file raises ``not_regular(mode)``,
+    unread. Each caller opens in its own way (by path, beneath a folder) and shares this part.
+    """
     try:
         mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):  # swapped for something else since the check above
-            raise not_a_regular_file(path, mode)
+        if not stat.S_ISREG(mode):
+            raise not_regular(mode)
+        if offset:
+            os.lseek(descriptor, offset, os.SEEK_SET)
         chunks: list[bytes] = []
         remaining = limit + 1
         while remaining > 0:

@@ -22,6 +22,8 @@ import stat
 import unicodedata
 from pathlib import Path
 
+from skillpack.files import read_descriptor
+
 #: The longest file name (one path component) in bytes most file systems accept.
 MAX_NAME_BYTES = 255
 
@@ -203,18 +205,12 @@ def read_beneath(folder: Path, relative: str, *, offset: int = 0, limit: int) ->
     Opened with ``open_beneath``; a pipe, device or folder raises ``NotRegularFileError``, so a caller
     reports it in one line and never blocks on it.
     """
-    descriptor = open_beneath(folder, relative)
-    try:
-        regular = stat.S_ISREG(os.fstat(descriptor).st_mode)
-    except OSError:
-        os.close(descriptor)
-        raise
-    if not regular:
-        os.close(descriptor)
-        raise NotRegularFileError(relative)
-    with os.fdopen(descriptor, "rb") as handle:
-        handle.seek(offset)
-        return handle.read(limit + 1)
+    return read_descriptor(
+        open_beneath(folder, relative),
+        offset=offset,
+        limit=limit,
+        not_regular=lambda _mode: NotRegularFileError(relative),
+    )
 
 
 def relative_path_problem(relative: str) -> str | None:

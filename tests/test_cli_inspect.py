@@ -290,3 +290,10 @@ def test_an_error_about_a_name_with_a_newline_is_one_line_and_installs_nothing(
     assert not (Path.cwd() / ".skillpack" / "skills").exists() or not any(
         (Path.cwd() / ".skillpack" / "skills").iterdir()
     )
+
+
+def test_show_counts_one_token_in_the_singular(tmp_path: Path, make_skill: MakeSkill) -> None:
+    make_skill(tmp_path, "tiny", body=".\n")  # one cl100k token
+    result = run("--path", str(tmp_path), "--only", "show", "tiny")
+    assert result.exit_code == 0, result.output
+    assert "## instructions (1 token)\n" in result.stdout

@@ -168,7 +168,7 @@ def test_without_a_model_an_abstention_is_framed_too(invoke: Callable[..., Resul
 def test_the_fallback_in_json_says_why_in_one_line(invoke: Callable[..., Result], no_backend: None) -> None:
     result = invoke("run", "--format", "json", TASK)
     assert result.exit_code == 0, result.output
-    assert result.stderr == f"skillpack: {NO_BACKEND}\n"
+    assert result.stderr == f"note: {NO_BACKEND}\n"
     assert json.loads(result.stdout)["dry_run_reason"] == NO_BACKEND
 
 
@@ -176,7 +176,7 @@ def test_an_empty_selection_says_so(invoke: Callable[..., Result]) -> None:
     result = invoke("run", "--dry-run", "zzzz qqqq")
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert "no skill was selected for this task; the context is empty" in result.stderr
+    assert result.stderr == "note: no skill was selected for this task; the context is empty\n"
 
 
 def test_json_output(invoke: Callable[..., Result]) -> None:
@@ -421,9 +421,7 @@ def test_a_dry_run_prints_exactly_the_system_prompt_anthropic_sends(
     assert dry.exit_code == 0, dry.output
     assert dry.stdout == _system_text(sent)
     assert "<available_skills>" in dry.stdout and "<name>changelog</name>" in dry.stdout
-    assert dry.stderr == (
-        "skillpack: a load_skill tool over 1 skill would be offered (--format json shows it)\n"
-    )
+    assert dry.stderr == ("note: a load_skill tool over 1 skill would be offered (--format json shows it)\n")
     data = json.loads(
         invoke("run", "--dry-run", "--backend", "anthropic", "-k", "1", "--format", "json", TASK).stdout
     )

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from support.skills import MakeSkill
 
-from skillpack.authoring import install as install_module
+from skillpack.authoring import target as target_module
 from skillpack.authoring.archive import pack_skill, tree_checksum
 from skillpack.authoring.install import INSTALL_LOCK_NAME, Target, install, restore, uninstall
 from skillpack.authoring.lockfile import read_lock
@@ -272,7 +272,7 @@ def test_failure_mid_swap_leaves_the_previous_state(
     make_skill(library, "one-skill", version="1.1.0", body="# one v2\n")
     make_skill(library, "two-skill", version="1.1.0", body="# two v2\n")
     calls: list[tuple[Path, Path]] = []
-    real = install_module._replace
+    real = target_module._replace
 
     def flaky(source: Path, destination: Path) -> None:
         calls.append((source, destination))
@@ -280,7 +280,7 @@ def test_failure_mid_swap_leaves_the_previous_state(
             raise OSError(28, "No space left on device")
         real(source, destination)
 
-    monkeypatch.setattr(install_module, "_replace", flaky)
+    monkeypatch.setattr(target_module, "_replace", flaky)
     with pytest.raises(SkillpackError, match=r"No space left on device .* nothing was changed"):
         install(str(library), target=target)
     assert len(calls) == 3
@@ -298,7 +298,7 @@ def test_failure_while_writing_the_lock_leaves_the_previous_state(
     def broken(path: Path, lock: Any) -> None:
         raise SkillpackError(f"{path}: cannot be written: disk full")
 
-    monkeypatch.setattr(install_module, "write_lock", broken)
+    monkeypatch.setattr(target_module, "write_lock", broken)
     with pytest.raises(SkillpackError, match="disk full"):
         install(str(source), target=target)
     assert (_state(target.skills_dir), target.lock_path.read_bytes()) == before
@@ -318,7 +318,7 @@ def test_failure_while_copying_writes_nothing(
             raise OSError(5, "Input/output error")
         return real(a, b)
 
-    monkeypatch.setattr(install_module.shutil, "copyfile", flaky)
+    monkeypatch.setattr(target_module.shutil, "copyfile", flaky)
     with pytest.raises(SkillpackError, match="Input/output error"):
         install(str(source), target=target)
     assert _installed(target) == [] and not target.lock_path.exists()

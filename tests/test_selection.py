@@ -91,6 +91,9 @@ def test_budget_smaller_than_every_skill_chooses_nothing(pack: SkillPack) -> Non
         f"the budget of 5 tokens is smaller than every relevant skill (the smallest needs {smallest});"
         " nothing was loaded — raise `budget`"
     ]
+    one = select(pack, "task", budget=1, router=ListRouter("alpha"))
+    assert one.report()["notes"][0].startswith("the budget of 1 token is smaller than every relevant skill")
+    assert one.rejected[0].reason.startswith(f"over budget: needs {smallest:,} tokens, 1 left of 1")
 
 
 def test_requirements_come_along_and_problems_are_noted(pack: SkillPack) -> None:

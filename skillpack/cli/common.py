@@ -170,6 +170,11 @@ def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
     click.echo(printable(message), err=err, nl=nl)
 
 
+def echo_note(message: str) -> None:
+    """Print an informational ``message`` on stderr as one ``note:`` line, each setting it names as its flag."""
+    echo(f"note: {printable(in_cli_terms(message), one_line=True)}", err=True)
+
+
 def echo_json(data: Any) -> None:
     """Print ``data`` as indented, key-sorted JSON (stable bytes for scripts and diffs).
 

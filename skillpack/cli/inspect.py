@@ -113,7 +113,7 @@ def show(ctx: click.Context, name: str, output_format: str) -> None:
     echo(printable(f"# {skill.name} ({skill.form}, {skill.source}: {skill.folder})", one_line=True))
     echo("\n## manifest\n")
     echo(yaml.safe_dump(dict(skill.manifest), sort_keys=False, allow_unicode=True, width=100).rstrip())
-    echo(f"\n## instructions ({count_tokens(instructions)} tokens)\n")
+    echo(f"\n## instructions ({plural(count_tokens(instructions), 'token')})\n")
     echo(instructions.rstrip())
     echo("\n## resources\n")
     echo("\n".join(f"- {printable(r, one_line=True)}" for r in resources) if resources else "(none)")

@@ -73,7 +73,7 @@ def route(
         evidence = "; ".join(chosen.evidence) or "-"
         echo(
             f"{position}. {printable(chosen.skill.name, one_line=True)}  confidence {chosen.confidence:.2f}"
-            f"  score {chosen.score:.3f}  {chosen.tokens} tokens"
+            f"  score {chosen.score:.3f}  {plural(chosen.tokens, 'token')}"
         )
         echo(f"   why: {shorten(evidence, 100)}")
     for rejected in selection.rejected:
@@ -85,7 +85,7 @@ def route(
         echo(f"note: {printable(in_cli_terms(note), one_line=True)}", err=True)
     budget_text = f" of a {budget:,}-token budget" if budget else ""
     echo(
-        f"context: {report['context_tokens']:,} tokens{budget_text} for {len(selection.chosen)} of"
+        f"context: {plural(report['context_tokens'], 'token')}{budget_text} for {len(selection.chosen)} of"
         f" {plural(report['skills_installed'], 'skill')}; loading every skill would cost {report['all_skills_tokens']:,}"
     )
 

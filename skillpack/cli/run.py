@@ -9,6 +9,7 @@ import click
 from skillpack.cli.common import (
     echo,
     echo_json,
+    echo_note,
     format_option,
     in_cli_terms,
     load_pack,
@@ -98,7 +99,7 @@ def run(
     )
     fallback = bool(result.dry_run_reason) and not dry_run
     if fallback and output_format == "json":
-        echo(f"skillpack: {in_cli_terms(result.dry_run_reason)}", err=True)
+        echo_note(result.dry_run_reason)
     if output_format == "json":
         echo_json(result.report(include_context=explain))
         return
@@ -111,7 +112,7 @@ def run(
     if fallback:
         _next_steps(result)
     for note in result.notes:
-        echo(f"note: {in_cli_terms(note)}", err=True)
+        echo_note(note)
     if explain:
         _explain(result)
 
@@ -149,7 +150,7 @@ def _next_steps(result: RunResult) -> None:
     """Say on stderr, after the context, why no model answered and what to try next."""
     echo("", err=True)
     if result.dry_run_reason != NO_BACKEND:
-        echo(f"skillpack: {in_cli_terms(result.dry_run_reason)}", err=True)
+        echo_note(result.dry_run_reason)
         return
     echo("no answer: no model backend is available.", err=True)
     echo(
@@ -169,15 +170,14 @@ def _print_dry_run(result: RunResult) -> None:
     prompt = result.prompt
     system = prompt.system if prompt is not None else result.context
     if not result.context:
-        echo("skillpack: no skill was selected for this task; the context is empty", err=True)
+        echo_note("no skill was selected for this task; the context is empty")
     if system:
         echo(system, nl=False)
     tools = [tool.get("name", "?") for tool in prompt.tools] if prompt is not None else []
     if tools:
-        echo(
-            f"skillpack: a {', '.join(tools)} tool over {plural(len(result.loadable), 'skill')} would be offered"
-            " (--format json shows it)",
-            err=True,
+        echo_note(
+            f"a {', '.join(tools)} tool over {plural(len(result.loadable), 'skill')} would be offered"
+            " (--format json shows it)"
         )
 
 
@@ -192,7 +192,7 @@ def _explain(result: RunResult) -> None:
     say("")
     say(
         f"skills: {len(selection.chosen)} of {report['skills_installed']} chosen by the {report['router']} router;"
-        f" context {report['context_tokens']:,} tokens (every skill: {report['all_skills_tokens']:,})"
+        f" context {plural(report['context_tokens'], 'token')} (every skill: {report['all_skills_tokens']:,})"
     )
     if selection.abstained:
         say(f"  nothing is loaded — {in_cli_terms(selection.abstain_reason)}")
@@ -200,7 +200,7 @@ def _explain(result: RunResult) -> None:
         why = shorten("; ".join(chosen.evidence) or "-", 90)
         say(
             f"  {position}. {chosen.skill.name}  confidence {chosen.confidence:.2f}  score {chosen.score:.3f}"
-            f"  {chosen.tokens} tokens  why: {why}"
+            f"  {plural(chosen.tokens, 'token')}  why: {why}"
         )
     for rejected in selection.rejected:
         say(f"  -  {rejected.skill.name}  left out: {in_cli_terms(rejected.reason)}")
@@ -208,7 +208,7 @@ def _explain(result: RunResult) -> None:
         if note not in result.notes:  # the cuts by k or budget were already printed as notes
             say(f"  note: {in_cli_terms(note)}")
     if report["routing_tokens"]:
-        say(f"routing: {report['routing_tokens']:,} model tokens")
+        say(f"routing: {plural(report['routing_tokens'], 'model token')}")
     offered = ", ".join(result.loadable) or "none"
     if result.reply is None:
         say(f"on demand: offered {offered}")

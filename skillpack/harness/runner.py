@@ -25,7 +25,7 @@ from skillpack.harness.cache import ReplyCache, request_key
 from skillpack.harness.distractors import installed
 from skillpack.harness.plan import Finish, Prepared, SweepConfig, TrialSpec, config_hash, plan
 from skillpack.harness.report import Report, write_manifest, write_report
-from skillpack.harness.strategies import build_prompt
+from skillpack.harness.strategies import Packs, build_prompt
 from skillpack.harness.suite import Suite, load_suite
 from skillpack.harness.trials import FINISHED, TrialLog, read_trials
 from skillpack.plugins import get_router
@@ -59,11 +59,13 @@ def prepare(
     *,
     tools: bool = True,
     router: Router | None = None,
+    packs: Packs | None = None,
 ) -> Prepared:
     """Build the trial's prompt and request and count its context tokens.
 
     ``tools=False``: the backend gets skills on demand as plain text, so that catalog is counted.
-    ``router`` is the sweep's router, built once (default: built from ``config.router`` for this trial).
+    ``router`` is the sweep's router, built once (default: built from ``config.router`` for this trial);
+    ``packs`` the sweep's libraries, so a library installed again is routed over the same pack.
     """
     skills = installed(
         suite, spec.task, size=spec.size, position=spec.position, seed=config.seed + spec.repeat
@@ -77,6 +79,7 @@ def prepare(
         k=config.k,
         budget=config.budget,
         router=router or config.router,
+        packs=packs,
     )
     if prompt.loadable and not tools:
         from dataclasses import replace
@@ -286,6 +289,7 @@ def run_sweep(
     tools = backend.loads_skills
     # One router for the whole sweep: it is built (and its settings read) once, not once per trial.
     router = get_router(config.router) if "routed" in config.strategies else None
+    packs = Packs()
     run_id = config_hash(setup)[:12]
     started = time.monotonic()
     session = {
@@ -343,7 +347,7 @@ def run_sweep(
 
         to_call: list[Prepared] = []
         for spec in pending:
-            prepared = prepare(suite, spec, config, backend_name, tools=tools, router=router)
+            prepared = prepare(suite, spec, config, backend_name, tools=tools, router=router, packs=packs)
             if not fits(prepared, counter, window):
                 finish(
                     record(run_id, suite, prepared, backend=backend_name, model=model, status="does_not_fit")

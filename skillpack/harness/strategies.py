@@ -5,18 +5,31 @@
 - ``all``: every installed skill injected, in installed order (what context rot punishes);
 - ``routed``: skillpack's router picks the top k under the token budget;
 - ``catalog``: names and descriptions only, with the ``load_skill`` tool to pull a skill on demand.
+
+Whoever runs a sweep keeps one ``Packs``: trials that install the same skills in the same order route
+over one ``SkillPack``, so the router's index and calibration (kept in the pack) are built once.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from skillpack.errors import UsageError
 from skillpack.routing.base import Router
 from skillpack.skill import Skill
 
+if TYPE_CHECKING:
+    from skillpack.registry import SkillPack
+
 STRATEGIES = ("none", "oracle", "all", "routed", "catalog")
+#: How many libraries a ``Packs`` keeps. Trials that install the same skills are planned next to each
+#: other (``plan``: repeat, size, task, position, strategy), so a few recent ones catch every repeat,
+#: and memory stays bounded although each pack holds its router's index.
+KEPT_PACKS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +40,37 @@ class Prompt:
     injected: tuple[str, ...]
     loadable: tuple[Skill, ...] = ()
     catalog: str = ""
+
+
+class Packs:
+    """The libraries of one sweep: one ``SkillPack`` per installed list of skills, kept while recent.
+
+    The key is the installed skills themselves, in order (a pack's order can break a router's ties), so
+    a shared pack routes exactly as a new one would. Safe to share between threads.
+    """
+
+    def __init__(self, *, keep: int = KEPT_PACKS) -> None:
+        self.keep = keep
+        #: How many packs were built (each one a library no kept pack holds).
+        self.built = 0
+        self._packs: OrderedDict[tuple[Skill, ...], SkillPack] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def pack(self, installed: Sequence[Skill]) -> SkillPack:
+        """Return the pack of ``installed``, the one built before when the same skills were installed."""
+        from skillpack.registry import SkillPack
+
+        key = tuple(installed)
+        with self._lock:
+            found = self._packs.get(key)
+            if found is None:
+                found = self._packs[key] = SkillPack(key)
+                self.built += 1
+                if len(self._packs) > self.keep:
+                    self._packs.popitem(last=False)
+            else:
+                self._packs.move_to_end(key)
+            return found
 
 
 def check_strategies(names: Sequence[str]) -> tuple[str, ...]:
@@ -48,8 +92,12 @@ def build_prompt(
     k: int,
     budget: int | None,
     router: Router | str,
+    packs: Packs | None = None,
 ) -> Prompt:
-    """Return the prompt ``strategy`` builds for ``task`` over the ``installed`` skills."""
+    """Return the prompt ``strategy`` builds for ``task`` over the ``installed`` skills.
+
+    ``packs``: the sweep's libraries, to route over a pack built before (default: a new pack).
+    """
     from skillpack.context import render
 
     if strategy == "none":
@@ -59,10 +107,10 @@ def build_prompt(
     if strategy == "all":
         return Prompt(render(list(installed), "xml"), tuple(s.name for s in installed))
     if strategy == "routed":
-        from skillpack.registry import SkillPack
         from skillpack.selection import select
 
-        selection = select(SkillPack(installed), task, k=k, budget=budget, router=router, format="xml")
+        pack = (packs or Packs()).pack(installed)
+        selection = select(pack, task, k=k, budget=budget, router=router, format="xml")
         return Prompt(selection.render("xml"), tuple(s.name for s in selection.skills))
     if strategy == "catalog":
         # The backend renders the catalog from ``loadable``; its text is kept here only to count tokens.
