@@ -28,6 +28,7 @@ from skillpack.backends.base import (
 )
 from skillpack.backends.default import default_backend_name
 from skillpack.errors import BackendError, SkillpackError, UsageError
+from skillpack.plurals import plural
 from skillpack.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ def run(
         window = built.context_window if built is not None else "?"
         owner = built.name if built is not None else "the backend"
         notes = (
-            f"the skills' budget is {fitted} tokens, to fit the {window}-token context of {owner}",
+            f"the skills' budget is {plural(fitted or 0, 'token')}, to fit the {window}-token context of {owner}",
             *notes,
         )
     context = selection.render()
@@ -252,7 +253,7 @@ def _fit_budget(backend: Backend | None, budget: int | None, task: str, max_toke
     room = window - count_tokens(task) - min(max_tokens, window // 4) - 64
     if room < 1:
         raise UsageError(
-            f"the task alone needs about {count_tokens(task)} tokens, more than the model's {window}-token context"
+            f"the task alone needs about {plural(count_tokens(task), 'token')}, more than the model's {window}-token context"
             " holds with room for an answer — shorten it"
         )
     return room if budget is None else min(budget, room)

