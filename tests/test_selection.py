@@ -315,3 +315,11 @@ def test_a_look_alike_the_task_does_not_name_loses_to_the_one_it_names(pack: Ski
     # A second skill for another part of the task ("commit message and changelog entry") keeps its place.
     both = TermRouter({"alpha": {"commit": 5.0, "messag": 4.0}, "beta": {"changelog": 6.0, "commit": 1.0}})
     assert [c.skill.name for c in select(pack, "task", router=both).chosen] == ["alpha", "beta"]
+
+
+def test_a_confidence_just_under_the_bar_is_not_printed_as_the_bar() -> None:
+    from skillpack.selection.outcome import against_bar
+
+    assert against_bar(0.8462, 0.85) == ("0.8462", "0.8500")
+    assert against_bar(0.81, 0.85) == ("0.81", "0.85")
+    assert against_bar(0.85, 0.85) == ("0.85", "0.85")

@@ -20,6 +20,7 @@ from skillpack.cli.common import (
 )
 from skillpack.errors import UsageError
 from skillpack.plurals import plural
+from skillpack.selection.outcome import against_bar
 
 if TYPE_CHECKING:
     from skillpack.routing.base import Router
@@ -79,7 +80,8 @@ def route(
         echo(f"   why: {shorten(evidence, 100)}")
     for rejected in selection.rejected:
         echo(
-            f"-  {printable(rejected.skill.name, one_line=True)}  confidence {rejected.confidence:.2f}"
+            f"-  {printable(rejected.skill.name, one_line=True)}"
+            f"  confidence {against_bar(rejected.confidence, selection.min_confidence)[0]}"
             f"  score {rejected.score:.3f}  left out: {printable(in_cli_terms(rejected.reason), one_line=True)}"
         )
     for note in report["notes"]:

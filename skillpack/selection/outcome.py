@@ -23,6 +23,18 @@ if TYPE_CHECKING:
     from skillpack.registry import SkillPack
 
 
+def against_bar(confidence: float, bar: float) -> tuple[str, str]:
+    """Return ``confidence`` and ``bar`` as text, with enough digits that their order shows.
+
+    Two decimals, unless they would print the same for different values ("0.85, below the bar 0.85"):
+    then four, the precision confidences are kept at.
+    """
+    shown, limit = f"{confidence:.2f}", f"{bar:.2f}"
+    if shown == limit and confidence != bar:
+        return f"{confidence:.4f}", f"{bar:.4f}"
+    return shown, limit
+
+
 @dataclass(frozen=True, slots=True)
 class Chosen:
     """A skill that goes into the context."""
@@ -118,9 +130,10 @@ class Selection:
         below = [r for r in self.rejected if r.confidence < self.min_confidence]
         if below and len(below) == len(self.rejected):
             best = max(below, key=lambda r: r.confidence)
+            shown, limit = against_bar(best.confidence, self.min_confidence)
             return (
                 f"no skill is confident enough: the best, {best.skill.name}, has confidence"
-                f" {best.confidence:.2f}, below the bar {self.min_confidence:.2f} (`min_confidence`)"
+                f" {shown}, below the bar {limit} (`min_confidence`)"
             )
         if self.cut:
             return "every skill that passed the confidence bar was left out by " + " and ".join(

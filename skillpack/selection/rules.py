@@ -14,7 +14,7 @@ from skillpack.errors import SkillContentError, UsageError
 from skillpack.plurals import plural
 from skillpack.routing.base import Match, Ranking
 from skillpack.selection.costs import block_tokens
-from skillpack.selection.outcome import Chosen, Rejected, Selection
+from skillpack.selection.outcome import Chosen, Rejected, Selection, against_bar
 from skillpack.skill import Skill
 from skillpack.tokens import TokenCounter
 
@@ -99,7 +99,8 @@ def demerit(match: Match, *, bar: float, floor: float, covered: set[str]) -> str
     it names, while a second skill for another part of the task keeps its place.
     """
     if match.confidence < bar:
-        return f"confidence {match.confidence:.2f} is below the bar {bar:.2f}"
+        shown, limit = against_bar(match.confidence, bar)
+        return f"confidence {shown} is below the bar {limit}"
     if match.score < floor:
         return f"score {match.score:.3f} is below the floor {floor:.3f}"
     total = sum(weight for _, weight in match.matched)
