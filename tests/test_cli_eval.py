@@ -133,3 +133,37 @@ def test_a_missing_queries_file_exits_2(setup: tuple[Path, Path], tmp_path: Path
     result = run(str(root), str(tmp_path / "absent.jsonl"))
     assert result.exit_code == 2, result.output
     assert "does not exist" in result.output
+
+
+def test_limit_scores_only_the_first_queries(setup: tuple[Path, Path]) -> None:
+    root, queries = setup
+    result = run(str(root), str(queries), "--limit", "2", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["n_queries"] == 2
+
+
+def test_a_router_that_asks_a_model_gets_the_backend_from_the_command_line(
+    setup: tuple[Path, Path],
+) -> None:
+    root, queries = setup
+    # The fake backend's reply names no skill: the llm router falls back to its base ranking.
+    result = run(str(root), str(queries), "--router", "llm", "--backend", "fake", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["recall@5"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--backend", "fake"], "the lexical router uses none"),
+        (["--limit", "0"], "--limit"),
+    ],
+)
+def test_backend_for_a_router_without_a_model_and_a_zero_limit_are_usage_errors(
+    setup: tuple[Path, Path], args: list[str], expected: str
+) -> None:
+    root, queries = setup
+    result = run(str(root), str(queries), *args)
+    assert result.exit_code == 2
+    assert expected in result.output and len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output

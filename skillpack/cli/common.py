@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from skillpack.registry import SkillPack
+from skillpack.routing.base import Router
 from skillpack.routing.confidence import DEFAULT_MIN_CONFIDENCE
 from skillpack.selection import DEFAULT_K, DEFAULT_ROUTER
 
@@ -139,6 +140,33 @@ OPTION_FLAGS = {
     "timeout": "--timeout",
 }
 _SETTING = re.compile(r"`([a-z_]+)`")
+
+
+def routing_backend_options(command: F) -> F:
+    """Add ``--backend`` and ``--model``: the model of a router that declares ``needs_backend``."""
+    command = click.option(
+        "--model", help="Model for --router llm: an Anthropic model id, or a .gguf file for local."
+    )(command)
+    return click.option(
+        "--backend",
+        help="Model backend for --router llm: anthropic, local, fake, or a plugin's. Default: as for"
+        " `skillpack run` (anthropic when ANTHROPIC_API_KEY is set, else local when installed).",
+    )(command)
+
+
+def router_for(name: str, backend: str | None, model: str | None) -> Router | str:
+    """Give a router that declares ``needs_backend`` the backend and model chosen on the command line."""
+    from skillpack.errors import UsageError
+    from skillpack.plugins import get_router, router_class
+
+    if not router_class(name).needs_backend:
+        if backend is not None or model is not None:
+            raise UsageError(
+                f"--backend and --model choose the model of --router llm; the {name} router uses none"
+                " — drop them, or add --router llm"
+            )
+        return name
+    return get_router(name, backend=backend, model=model)
 
 
 def in_cli_terms(message: str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from skillpack.cli.common import deprecated_alias, echo, format_option
+from skillpack.cli.common import deprecated_alias, echo, format_option, router_for, routing_backend_options
 from skillpack.evaluation import METRICS, evaluate, read_queries
 from skillpack.plugins import get_router
 from skillpack.registry import SkillPack
@@ -29,6 +29,12 @@ _COMMANDLINE = click.core.ParameterSource.COMMANDLINE
     type=float,
     help="The confidence bar of the selection metrics (default: the router's own).",
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    help="Score only the first N queries of QUERIES (for a router that asks a model per query).",
+)
+@routing_backend_options
 @format_option("text", "json")
 @deprecated_alias("--k", "-k", "old_k", type=int)
 @deprecated_alias("--json", "--format json", "as_json", is_flag=True)
@@ -38,6 +44,9 @@ def eval_command(
     router_name: str,
     k: int,
     min_confidence: float | None,
+    limit: int | None,
+    backend: str | None,
+    model: str | None,
     output_format: str,
     old_k: int | None,
     as_json: bool,
@@ -51,7 +60,8 @@ def eval_command(
     once; p50_ms/p95_ms are per query. Ranking metrics cover the in-scope queries; the selection
     (default -k 5, the confidence bar) gives oos_abstain, in_abstain, recall_selected, precision,
     and skills and tokens injected per query (selected_mean/tokens_mean in scope, *_oos_mean out).
-    --format json prints one JSON object with exactly the metric keys, in that order.
+    --format json prints one JSON object with exactly the metric keys, in that order. A router that
+    asks a model (--router llm) takes --backend and --model as in `skillpack route`.
 
     \b
     Example:
@@ -66,9 +76,10 @@ def eval_command(
 
     check_k(k)
     check_limits(min_confidence=min_confidence)
-    router = get_router(router_name)
+    chosen = router_for(router_name, backend, model)
+    router = get_router(chosen) if isinstance(chosen, str) else chosen
     pack = SkillPack.from_paths([skills_dir])
-    labelled = read_queries(queries, known=set(pack.names))
+    labelled = read_queries(queries, known=set(pack.names))[:limit]
     result = evaluate(pack, labelled, router, k=k, min_confidence=min_confidence)
     if output_format == "json":
         echo(json.dumps(result))

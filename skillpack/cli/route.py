@@ -15,26 +15,22 @@ from skillpack.cli.common import (
     load_pack,
     printable,
     read_task,
+    router_for,
+    routing_backend_options,
     selection_options,
     shorten,
 )
-from skillpack.errors import UsageError
 from skillpack.plurals import plural
 from skillpack.selection.outcome import against_bar
 
 if TYPE_CHECKING:
-    from skillpack.routing.base import Router
+    pass
 
 
 @click.command()
 @click.argument("task", required=False)
 @selection_options
-@click.option(
-    "--backend",
-    help="Model backend for --router llm: anthropic, local, fake, or a plugin's. Default: as for"
-    " `skillpack run` (anthropic when ANTHROPIC_API_KEY is set, else local when installed).",
-)
-@click.option("--model", help="Model for --router llm: an Anthropic model id, or a .gguf file for local.")
+@routing_backend_options
 @format_option("text", "json")
 @click.pass_context
 def route(
@@ -60,7 +56,7 @@ def route(
       echo "bump the version after a breaking change" | skillpack route --budget 2000 --format json
     """
     text = read_task(task)
-    chooser = _router(router, backend, model)
+    chooser = router_for(router, backend, model)
     pack = load_pack(ctx)
     selection = pack.select(text, k=k, budget=budget, router=chooser, min_confidence=min_confidence)
     report = selection.report()
@@ -91,20 +87,6 @@ def route(
         f"context: {plural(report['context_tokens'], 'token')}{budget_text} for {len(selection.chosen)} of"
         f" {plural(report['skills_installed'], 'skill')}; loading every skill would cost {report['all_skills_tokens']:,}"
     )
-
-
-def _router(router: str, backend: str | None, model: str | None) -> Router | str:
-    """Give a router that declares ``needs_backend`` the backend and model chosen on the command line."""
-    from skillpack.plugins import get_router, router_class
-
-    if not router_class(router).needs_backend:
-        if backend is not None or model is not None:
-            raise UsageError(
-                f"--backend and --model choose the model of --router llm; the {router} router uses none"
-                " — drop them, or add --router llm"
-            )
-        return router
-    return get_router(router, backend=backend, model=model)
 
 
 COMMANDS = [route]
