@@ -13,7 +13,8 @@ which asks the model to choose from the base's shortlist. Printed as JSON:
   router used the base ranking), ``no_call`` (the shortlist was empty, so no model call);
 - ``base`` and ``llm``: the selection metrics of each (``skillpack.evaluation.selection_metrics``:
   out-of-scope queries abstained on, in-scope recall in the selection, skills and tokens injected);
-- ``seconds_per_call``: the median wall time of a model call, and the load average before and after.
+- ``seconds_per_call``: the median wall time of a model call, and the load average before and after;
+- ``replies``: the first ``--show`` replies of the model, with how each was read.
 
 With a deterministic local model (greedy decoding) a query answered twice is the same observation, so
 each query counts once. Set ``SKILLPACK_THREADS`` for the local backend's threads.
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--backend", default="local")
     parser.add_argument("--model", default=None)
+    parser.add_argument("--show", type=int, default=5, help="how many of the model's replies to print")
     args = parser.parse_args(argv)
 
     pack = SkillPack.from_paths([args.library])
@@ -64,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     answers = dict.fromkeys(("chosen", "none", "fell_back", "no_call"), 0)
     base_rankings, llm_rankings, seconds = [], [], []
+    replies: list[dict[str, str]] = []
     for number, labelled in enumerate(queries, 1):
         base_rankings.append(base.rank(labelled.query, pack, k=RANK_K))
         started = time.perf_counter()
@@ -73,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         if kind != "no_call":
             seconds.append(elapsed)
         answers[kind] += 1
+        if kind != "no_call" and len(replies) < args.show:
+            replies.append(
+                {"query": labelled.query, "reply": str(ranking.extra["answer"])[:300], "read_as": kind}
+            )
         llm_rankings.append(ranking)
         print(f"{number}/{len(queries)} {kind}", file=sys.stderr, flush=True)
     result = {
@@ -87,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds_per_call": round(statistics.median(seconds), 2) if seconds else None,
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
+        "replies": replies,
     }
     print(json.dumps(result, indent=2))
     return 0
