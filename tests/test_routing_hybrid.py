@@ -112,3 +112,19 @@ def test_hybrid_dense_fuses_three_scores(pack: SkillPack) -> None:
     assert (
         rrf.rank("I'm hungry, somewhere to eat tonight?", pack).matches[0].skill.name == "restaurant-booking"
     )
+
+
+def test_a_best_match_covering_every_known_task_term_has_the_complete_look(tmp_path: Path) -> None:
+    # As for lexical (tests/test_routing_confidence.py): office-facts at 64 skills, where a task's words
+    # that no skill uses dilute its lead below the probes'. Without the complete look hybrid abstained here.
+    from skillpack.harness.distractors import installed
+    from skillpack.harness.suite import load_suite, suite_path
+    from skillpack.selection import select
+
+    suite = load_suite(suite_path("office-facts"), skills_dir=tmp_path / "skills")
+    task = next(t for t in suite.tasks if t.id == "help-desk-1")
+    library = SkillPack(installed(suite, task, size=64, position="middle", seed=0))
+    router = HybridRouter(persist=False)
+    assert router.calibration(library).complete  # some probes' best other skill covers them
+    selection = select(library, task.prompt, router=router)
+    assert [c.skill.name for c in selection.chosen] == list(task.gold)
