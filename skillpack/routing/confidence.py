@@ -72,8 +72,9 @@ word of the task's phrasing: in the same 64 skills, where the Albatross office h
 Wi-Fi password), "What is the fax number of the Albatross office?" chooses that skill, which the crowd
 lead alone abstained on. A small library has few complete probes, and the look over ``n + 1`` cannot
 reach the bar there (10 door codes and 8 pager handles of 10 offices: two complete probes, so 0.67 at
-most). Composed names defeat it: where offices "Birch" and "Birch Yarrow" both exist, "the Birch office" is covered by both, they lead each other by a length
-effect (4%), and the task abstains (docs/BENCHMARKS.md, "Entity-structured libraries"). The tie rule
+most). Composed names defeat it: where offices "Birch" and "Birch Yarrow" both exist, "the Birch
+office" is covered by both, they lead each other by a length effect (4%), and the task abstains
+(docs/BENCHMARKS.md, "At scale, on templated libraries"). The tie rule
 needs the tie: where an office-only task's best skill happens to match one more task word than its
 siblings, it is not tied and the crowd lead decides.
 Each persisted calibration is a few kilobytes of JSON beside the router's index (``calibration_for``).
