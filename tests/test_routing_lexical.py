@@ -306,3 +306,21 @@ def test_covers_asks_for_every_task_term_some_skill_uses(library: Path) -> None:
     assert index.covers(changelog, ["commit", "changelog"], owner=commits)
     docker = index.names.index("dockerfile-hygiene")
     assert not index.covers(docker, ["commit", "changelog"], owner=commits)  # "changelog" is still known
+
+
+@pytest.mark.parametrize("task", ["what is 2+2", "x", "2 x 4"])
+def test_numbers_and_single_letters_alone_name_no_topic(task: str) -> None:
+    from skillpack.bundled import skills_dir
+
+    pack = SkillPack.from_paths([skills_dir()])
+    ranking = LexicalRouter(persist=False).rank(task, pack)
+    assert ranking.matches == ()
+    assert ranking.notes[-1] == "only numbers or single letters in the task occur in any skill; abstained"
+
+
+def test_a_single_letter_beside_a_real_word_still_ranks() -> None:
+    from skillpack.bundled import skills_dir
+
+    pack = SkillPack.from_paths([skills_dir()])
+    ranking = LexicalRouter(persist=False).rank("bump the version to 2.x", pack)
+    assert ranking.matches and ranking.matches[0].skill.name == "semver-bump"

@@ -85,7 +85,8 @@ def route(
     budget_text = f" of a {budget:,}-token budget" if budget else ""
     echo(
         f"context: {plural(report['context_tokens'], 'token')}{budget_text} for {len(selection.chosen)} of"
-        f" {plural(report['skills_installed'], 'skill')}; loading every skill would cost {report['all_skills_tokens']:,}"
+        f" {plural(report['skills_installed'], 'skill')}; loading every skill would cost"
+        f" {plural(report['all_skills_tokens'], 'token')}"
     )
 
 

@@ -1,8 +1,8 @@
 """The lexical router: ranks skills by BM25F over their manifests, and abstains when the evidence is thin.
 
-It abstains when no task term occurs in any skill, when only numbers do, or when the best skill's score,
-divided by the score a skill matching every task term would get, is below ``settings.min_confidence``
-(a loose floor tuned on a dev split). Each match's confidence is its coverage (the score over that
+It abstains when no task term occurs in any skill, when only numbers or single letters do, or when the
+best skill's score, divided by the score a skill matching every task term would get, is below
+``settings.min_confidence`` (a loose floor tuned on a dev split). Each match's confidence is its coverage (the score over that
 ideal score plus one unseen term's, ``coverage_base``) above the crowd's, calibrated on the library's
 own texts (``skillpack.routing.confidence``); ``select`` applies the bar. Each match also says which
 task terms it rests on and how much each weighed (``Match.matched``), so selection can tell a
@@ -122,10 +122,13 @@ class LexicalRouter(Router):
         if not best:
             return Ranking(self.name, (), notes=(*notes, "no task term occurs in any skill; abstained"))
         index, _ = self._index(pack)
-        if all(term.isdigit() for term in found if term in index.postings):
-            # Numbers alone name no topic: "what is 2+2" shares only "2" with a versioning skill.
+        if all(_names_no_topic(term) for term in found if term in index.postings):
+            # Numbers and single letters alone name no topic: "what is 2+2" shares only "2" with a
+            # versioning skill, and the task "x" only the "x" of "1.x" with it.
             return Ranking(
-                self.name, (), notes=(*notes, "only numbers in the task occur in any skill; abstained")
+                self.name,
+                (),
+                notes=(*notes, "only numbers or single letters in the task occur in any skill; abstained"),
             )
         coverage = best[0][0] / ideal if ideal else 0.0
         if coverage < self.settings.min_confidence:
@@ -155,3 +158,8 @@ class LexicalRouter(Router):
             for skill in (pack.get(index.names[-doc]),)
         )
         return Ranking(self.name, matches, notes=notes, extra={"coverage": coverage})
+
+
+def _names_no_topic(term: str) -> bool:
+    """Return True for a term that cannot name a topic on its own: a number or a single character."""
+    return term.isdigit() or len(term) == 1
