@@ -242,18 +242,18 @@ class Calibration:
         library's null would be its look-alike's full match (office-facts at N=2 chose the named skill
         for 28 of 48 tasks so; 48 of 48 on the prior alone).
         """
-        null, second, both, full = [], [], [], []
-        for number, row in enumerate(others):
-            if size < 2:
-                continue
+        null: list[float] = []
+        second: list[float] = []
+        both: list[float] = []
+        full: list[float] = []
+        for number, row in enumerate(others if size >= 2 else ()):
             lead = above_crowd(row, n_skills=n_skills, size=size)
+            best, next_best = runner_up(row, size=size)
             null.append(lead)
-            if size >= 2:
-                best, next_best = runner_up(row, size=size)
-                second.append(best - next_best)
-                both.append(min(best - next_best, next_best - (best - lead)))
-                if complete and complete[number]:
-                    full.append(best - next_best)
+            second.append(best - next_best)
+            both.append(min(best - next_best, next_best - (best - lead)))
+            if complete and complete[number]:
+                full.append(best - next_best)
         return cls(*(tuple(sorted(values)) for values in (null, prior, second, both, full)))
 
     def for_task(

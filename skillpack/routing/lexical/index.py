@@ -113,8 +113,8 @@ class LexicalIndex:
             if entry is None:
                 continue
             docs, impacts = entry
-            at = bisect.bisect_left(docs, doc)  # posting lists are in skill order
-            if at < len(docs) and docs[at] == doc:
+            at = _find(docs, doc)
+            if at >= 0:
                 found.append((term, weight * impacts[at]))
         return tuple(sorted(found, key=lambda pair: -pair[1]))
 
@@ -129,10 +129,7 @@ class LexicalIndex:
             if entry is None:
                 continue
             docs = entry[0]
-            at = bisect.bisect_left(docs, doc)  # posting lists are in skill order
-            if at < len(docs) and docs[at] == doc:
-                continue
-            if owner is not None and len(docs) == 1 and docs[0] == owner:
+            if _find(docs, doc) >= 0 or (owner is not None and len(docs) == 1 and docs[0] == owner):
                 continue
             return False
         return True
@@ -225,6 +222,12 @@ class LexicalIndex:
 
 
 Postings = dict[str, tuple["array[int]", "array[float]"]]
+
+
+def _find(docs: Sequence[int], doc: int) -> int:
+    """Return where skill number ``doc`` stands in the posting list ``docs`` (in skill order), or -1."""
+    at = bisect.bisect_left(docs, doc)
+    return at if at < len(docs) and docs[at] == doc else -1
 
 
 def idf_of(n: int, df: int) -> float:
