@@ -215,7 +215,10 @@ def test_the_complete_look_is_calibrated_on_probes_whose_best_other_covers_them(
     calibration = Calibration.from_scores(owners, rows, complete=[True, True, False])
     # Each probe's best other minus its second best other, complete probes only.
     assert calibration.complete == (0.0, 2.0)
+    # And the smaller of that and the second best other's lead over the crowd (1.0 - 0.5 for probe 0).
+    assert calibration.complete_conjunction == (0.0, 0.5)
     assert Calibration.from_scores(owners, rows).complete == ()
+    assert Calibration.from_scores(owners, rows).complete_conjunction == ()
 
 
 def test_a_best_match_covering_every_known_term_is_confident_by_its_lead_over_the_runner_up() -> None:
@@ -226,6 +229,20 @@ def test_a_best_match_covering_every_known_term_is_confident_by_its_lead_over_th
     whole = calibration.for_task(scores, size=6, complete=True)
     assert whole(3.0) == 0.8  # above the four complete probes' leads, over n + 1
     assert whole(1.0) == 0.0  # the look is the best match's alone
+
+
+def test_a_complete_best_match_that_adds_a_second_named_thing_beats_an_entity_alone() -> None:
+    # One complete probe names an office whose only other skill covers it with a large lead over the
+    # runner-up (its attribute words are its owner's alone); the others tie. A task naming office and
+    # attribute leads its runner-up (the office's sibling) by less, so on the lead alone it stays at
+    # 3 / 5 = 0.6; but its runner-up stands above the crowd too, which that probe's does not.
+    calibration = Calibration((5.0, 6.0, 7.0), (), (), (), (0.0, 0.0, 0.0, 4.0), (0.0, 0.0, 0.0, 0.0))
+    scores = [3.0, 1.0, 0.0, 0.0, 0.0, 0.0]  # best over runner-up 2.0, runner-up over the crowd 1.0
+    whole = calibration.for_task(scores, size=6, complete=True)
+    assert whole(3.0) == 0.8  # the conjunction, 1.0, beats all four complete probes' (over n + 1)
+    assert calibration.for_task(scores, size=6, complete=False)(3.0) == 0.0
+    alone = calibration.for_task([3.0, 0.0, 0.0, 0.0, 0.0, 0.0], size=6, complete=True)
+    assert alone(3.0) == 0.6  # no second named thing: the lead alone, 3.0, is below the probe's 4.0
 
 
 def test_an_entity_without_look_alike_siblings_is_chosen_despite_words_no_skill_uses(tmp_path: Path) -> None:
@@ -240,5 +257,23 @@ def test_an_entity_without_look_alike_siblings_is_chosen_despite_words_no_skill_
     task = next(t for t in suite.tasks if t.id == "wifi-password-1")
     pack = SkillPack(installed(suite, task, size=64, position="middle", seed=0))
     assert not any(s.name.startswith("albatross-") for s in pack.skills if s.name not in task.gold)
+    selection = select(pack, task.prompt, router=LexicalRouter(persist=False))
+    assert [c.skill.name for c in selection.chosen] == list(task.gold)
+
+
+@pytest.mark.parametrize("task_id", ["cost-centre-1", "meeting-room-1"])
+def test_a_task_naming_office_and_attribute_is_chosen_beside_a_complete_probe_naming_the_office(
+    tmp_path: Path, task_id: str
+) -> None:
+    # office-facts at 64 skills: one of the library's few complete probes names an office whose other
+    # skill covers it with a larger lead over the runner-up than these tasks' best match has over the
+    # office's sibling, so on that lead alone they stayed at 0.82 and abstained. What the task has and
+    # the probe lacks is a runner-up above the crowd: two named things, and only the best has both.
+    from skillpack.harness.distractors import installed
+    from skillpack.harness.suite import load_suite, suite_path
+
+    suite = load_suite(suite_path("office-facts"), skills_dir=tmp_path / "skills")
+    task = next(t for t in suite.tasks if t.id == task_id)
+    pack = SkillPack(installed(suite, task, size=64, position="middle", seed=0))
     selection = select(pack, task.prompt, router=LexicalRouter(persist=False))
     assert [c.skill.name for c in selection.chosen] == list(task.gold)

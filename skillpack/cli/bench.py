@@ -268,8 +268,8 @@ def bench(
             for note in report.notes:
                 echo(f"skillpack: note: {in_cli_terms(note)}", err=True)
         echo(
-            f"\n{plural(result.planned, 'trial')} planned, {result.skipped} already done, {ran} run now"
-            + "".join(f", {count} {status}" for status, count in sorted(result.counts.items()))
+            f"\n{plural(result.planned, 'trial')} planned, {result.skipped:,} already done, {ran:,} run now"
+            + "".join(f", {count:,} {status}" for status, count in sorted(result.counts.items()))
             + f"; wrote in {out}/: {', '.join(written)}"
         )
     if errors:
