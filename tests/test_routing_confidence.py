@@ -277,3 +277,55 @@ def test_a_task_naming_office_and_attribute_is_chosen_beside_a_complete_probe_na
     pack = SkillPack(installed(suite, task, size=64, position="middle", seed=0))
     selection = select(pack, task.prompt, router=LexicalRouter(persist=False))
     assert [c.skill.name for c in selection.chosen] == list(task.gold)
+
+
+def test_word_order_tells_an_office_from_the_composed_offices_that_contain_its_name(
+    tmp_path: Path, make_skill: MakeSkill
+) -> None:
+    # Composed office names in both orders ("Birch Yarrow", "Yarrow Birch"): "the door code of the Birch
+    # office" matches the door codes of "Birch Yarrow" and "Yarrow Birch" as completely as its own, a
+    # lead of a few percent (field length). Only its own has "Birch office" in that order; a probe for a
+    # composed office gains no such pair over its twin, so the null of word-pair leads stays low.
+    singles = ["amber", "birch", "cobalt", "dune", "ember", "fjord", "garnet", "heron", "iris", "yarrow"]
+    offices = singles + [f"{a} {b}" for a, b in zip(singles, singles[1:] + singles[:1], strict=True)]
+    offices += [f"{b} {a}" for a, b in zip(singles, singles[1:] + singles[:1], strict=True)]
+    for office in offices:
+        for attribute in ("door code", "pager handle", "mail stop"):
+            make_skill(
+                tmp_path,
+                f"{office.replace(' ', '-')}-{attribute.replace(' ', '-')}",
+                description=f"The {attribute} of the {office.title()} office. Use when the {attribute} of the"
+                f" {office.title()} office is needed.",
+            )
+    pack = SkillPack.from_paths([tmp_path])
+    router = LexicalRouter(persist=False)
+    task = "What is the door code of the Birch office? Answer with the door code only."
+    ranking = router.rank(task, pack, k=3)
+    twins = {
+        "birch-yarrow-door-code",
+        "yarrow-birch-door-code",
+        "amber-birch-door-code",
+        "birch-amber-door-code",
+    }
+    assert ranking.matches[0].skill.name == "birch-door-code"
+    assert {m.skill.name for m in ranking.matches[1:]} <= twins
+    selection = select(pack, task, router=router)
+    assert [c.skill.name for c in selection.chosen] == ["birch-door-code"]
+    assert router.calibration(pack).complete_pairs  # probes whose two best others both cover them
+
+
+def test_the_word_pair_look_is_calibrated_on_probes_whose_two_best_others_cover_them() -> None:
+    owners = [0, 1, 2]
+    rows = [[9.0, 3.0, 1.0, 0.5, 0.5], [0.5, 9.0, 0.5, 0.5, 0.5], [4.0, 1.0, 9.0, 0.5, 0.5]]
+    # Probe 0 is complete with a pair lead; probe 1 is complete but its runner-up does not cover it (None).
+    calibration = Calibration.from_scores(
+        owners, rows, complete=[True, True, False], pair_leads=[0.2, None, 0.9]
+    )
+    assert calibration.complete_pairs == (0.2,)
+    assert Calibration.decode(calibration.encode()) == calibration
+    # A complete task whose pair lead beats every probe's is confident by it; without one it is not.
+    calibration = Calibration((5.0, 6.0, 7.0), (), (), (), (1.0, 1.0, 1.0), (1.0, 1.0, 1.0), (0.0, 0.0, 0.2))
+    scores = [3.0, 2.9, 0.0, 0.0, 0.0, 0.0]  # a lead of 0.1 over the runner-up, beyond a tie
+    assert calibration.for_task(scores, size=6, complete=True, pair_lead=0.3)(3.0) == 0.75  # 3 of 3, over 4
+    assert calibration.for_task(scores, size=6, complete=True, pair_lead=None)(3.0) == 0.0
+    assert calibration.for_task(scores, size=6, complete=False, pair_lead=0.3)(3.0) == 0.0

@@ -324,3 +324,19 @@ def test_a_single_letter_beside_a_real_word_still_ranks() -> None:
     pack = SkillPack.from_paths([skills_dir()])
     ranking = LexicalRouter(persist=False).rank("bump the version to 2.x", pack)
     assert ranking.matches and ranking.matches[0].skill.name == "semver-bump"
+
+
+def test_a_pair_scores_where_its_terms_stand_together_in_that_order(
+    tmp_path: Path, make_skill: MakeSkill
+) -> None:
+    make_skill(tmp_path, "birch", description="The door code of the Birch office.")
+    make_skill(tmp_path, "birch-yarrow", description="The door code of the Birch Yarrow office.")
+    make_skill(tmp_path, "other", description="Other things.", examples=["office of Birch"])
+    pack = SkillPack.from_paths([tmp_path])
+    index = LexicalRouter(persist=False)._index(pack)[0]
+    pairs = [("birch", "offic"), ("door", "code")]
+    query = {"birch": 2.0, "offic": 0.5, "door": 1.0, "code": 1.5}
+    # Each pair found adds its heavier term's weight; "office of Birch" has the words, not the order.
+    assert index.pair_score(pack.get("birch"), pairs, query) == 2.0 + 1.5
+    assert index.pair_score(pack.get("birch-yarrow"), pairs, query) == 1.5
+    assert index.pair_score(pack.get("other"), pairs, query) == 0.0

@@ -50,3 +50,14 @@ def test_task_terms_are_capped_with_notes() -> None:
     ]
     _, notes = text.task_terms("a" * (text.MAX_TASK_CHARS + 1))
     assert notes[0].startswith("the task is 20,001 characters; only its first 20,000 were used")
+
+
+def test_adjacent_pairs_are_neighbouring_terms_in_order() -> None:
+    found = text.terms("the door code of the Birch Yarrow office")
+    assert text.adjacent_pairs(found) == {
+        ("door", "code"),
+        ("code", "birch"),
+        ("birch", "yarrow"),
+        ("yarrow", "offic"),
+    }
+    assert text.adjacent_pairs(["code", "code"]) == frozenset() and text.adjacent_pairs([]) == frozenset()

@@ -56,6 +56,20 @@ library calibrates itself, with its own text as probes:
   64 skills, "the cost centre of the Indigo office": 0.82 -> 0.91). On dev: office-facts at 64 skills
   0.958 -> 1.0, the grown 10,000-skill pool at 10 and 100 skills 0.688 -> 0.896 and 0.458 -> 0.604;
   off-topic injection, open-set MetaTool, the bundled examples and house-rules unchanged.
+- When the best match and the runner-up **both** cover every known task term, the complete look also
+  weighs **word order**: how much more of the task's adjacent term pairs ("Birch office") stand in that
+  order in the best match's text than in the runner-up's (``pair_lead``, from the router: each pair
+  found adds its heavier term's weight, as a share of the task's known terms), against the same lead
+  of the probes whose two best other skills both cover them. Why: where offices have composed names
+  ("Birch Yarrow", "Yarrow Birch"), "the door code of the Birch office" is covered as completely by the
+  composed offices' door codes, which trail the Birch office's by a field-length effect of a few
+  percent, while a probe for "Albatross Comet" is covered by "Comet Albatross" with a larger lead: a
+  bag of words cannot tell them apart. A probe gains no pair over its twin, so this null stays low. On
+  dev: the grown 10,000-skill pool at 100 and 1,000 skills 0.604 -> 0.854 and 0 -> 0.75 (1.0 at 2,000
+  to 10,000); off-topic injection, open-set MetaTool, the bundled examples, office-facts and
+  house-rules unchanged. Asking that the runner-up cover the task too matters: without it, chance
+  pairs of common words ("want to know", "New York") in a bundled skill's examples raised off-topic
+  injection from 0.034 to 0.038.
 - When the best match barely leads its runner-up (by at most ``TIE`` of its lead over the crowd), the
   crowd lead belongs to a group the task does not split: a task naming an office with an attribute no
   skill has matches all that office's skills alike, far above the crowd. The group's members are then
@@ -80,9 +94,10 @@ word of the task's phrasing: in the same 64 skills, where the Albatross office h
 Wi-Fi password), "What is the fax number of the Albatross office?" chooses that skill, which the crowd
 lead alone abstained on. A small library has few complete probes, and the look over ``n + 1`` cannot
 reach the bar there (10 door codes and 8 pager handles of 10 offices: two complete probes, so 0.67 at
-most). Composed names defeat it: where offices "Birch" and "Birch Yarrow" both exist, "the Birch
-office" is covered by both, they lead each other by a length effect (4%), and the task abstains
-(docs/BENCHMARKS.md, "At scale, on templated libraries"). The tie rule
+most). Composed names defeated it: where offices "Birch" and "Birch Yarrow" both exist, "the Birch
+office" is covered by both and they lead each other by a length effect (4%); the word-pair look
+recovers most such tasks, not all (the grown pool at 1,000 skills: 0.75; docs/BENCHMARKS.md, "At
+scale, on templated libraries"). The tie rule
 needs the tie: where an office-only task's best skill happens to match one more task word than its
 siblings, it is not tied and the crowd lead decides.
 Each persisted calibration is a few kilobytes of JSON beside the router's index (``calibration_for``).
@@ -104,7 +119,7 @@ if TYPE_CHECKING:
     from skillpack.skill import Skill
 
 #: Bumped whenever what a calibration holds, or how probes are chosen, changes (part of its cache key).
-FORMAT = 5
+FORMAT = 6
 #: A match's evidence is how far its score stands above the crowd: the score of the skill ranked here.
 CROWD_RANK = 5
 
@@ -203,7 +218,8 @@ class Calibration:
     ``runner_up`` each probe's best other score above the second best other (probes with two others or
     more), ``conjunction`` the smaller of that and the second's lead over the crowd, ``complete`` the
     runner-up lead of the probes whose best other skill covers every term they share with the library,
-    and ``complete_conjunction`` those probes' conjunction.
+    ``complete_conjunction`` those probes' conjunction, and ``complete_pairs`` the word-pair lead of the
+    probes whose two best other skills both cover them so.
     """
 
     null: tuple[float, ...]
@@ -212,6 +228,7 @@ class Calibration:
     conjunction: tuple[float, ...] = ()
     complete: tuple[float, ...] = ()
     complete_conjunction: tuple[float, ...] = ()
+    complete_pairs: tuple[float, ...] = ()
 
     @classmethod
     def from_scores(
@@ -221,18 +238,27 @@ class Calibration:
         *,
         prior: Sequence[float] = (),
         complete: Sequence[bool] = (),
+        pair_leads: Sequence[float | None] = (),
     ) -> Calibration:
         """Return the calibration from each probe's scores over every skill (``rows[i][j]``).
 
         ``complete[i]``, when given, says whether probe ``i``'s best other skill covers every probe term
-        that a skill other than its owner uses (see ``for_task``).
+        that a skill other than its owner uses (see ``for_task``); ``pair_leads[i]`` is its word-pair
+        lead, None unless its two best other skills both cover it so.
         """
         others = [
             [score for skill, score in enumerate(row) if skill != owner]
             for owner, row in zip(owners, rows, strict=True)
         ]
         n_skills = len(rows[0]) if rows else 0
-        return cls.from_others(others, n_skills=n_skills, size=n_skills - 1, prior=prior, complete=complete)
+        return cls.from_others(
+            others,
+            n_skills=n_skills,
+            size=n_skills - 1,
+            prior=prior,
+            complete=complete,
+            pair_leads=pair_leads,
+        )
 
     @classmethod
     def from_others(
@@ -243,6 +269,7 @@ class Calibration:
         size: int,
         prior: Sequence[float] = (),
         complete: Sequence[bool] = (),
+        pair_leads: Sequence[float | None] = (),
     ) -> Calibration:
         """Return the calibration from each probe's scores over the ``size`` skills that are not its owner.
 
@@ -257,6 +284,7 @@ class Calibration:
         both: list[float] = []
         full: list[float] = []
         full_both: list[float] = []
+        full_pairs: list[float] = []
         for number, row in enumerate(others if size >= 2 else ()):
             lead = above_crowd(row, n_skills=n_skills, size=size)
             best, next_best = runner_up(row, size=size)
@@ -266,15 +294,20 @@ class Calibration:
             if complete and complete[number]:
                 full.append(best - next_best)
                 full_both.append(both[-1])
-        return cls(*(tuple(sorted(values)) for values in (null, prior, second, both, full, full_both)))
+                pair_lead = pair_leads[number] if pair_leads else None
+                if pair_lead is not None:
+                    full_pairs.append(pair_lead)
+        samples = (null, prior, second, both, full, full_both, full_pairs)
+        return cls(*(tuple(sorted(values)) for values in samples))
 
     def for_task(
-        self, scores: Iterable[float], *, size: int, complete: bool = False
+        self, scores: Iterable[float], *, size: int, complete: bool = False, pair_lead: float | None = None
     ) -> Callable[[float], float]:
         """Return score -> confidence for one task, given every skill's score for it (``size`` skills).
 
         Every match has its lead over the crowd. The best match also has its lead over the runner-up and
-        the conjunction, which replace the crowd confidence when they reach ``RUNNER_UP_BAR``. When the
+        the conjunction, which replace the crowd confidence when they reach ``RUNNER_UP_BAR``; with
+        ``complete``, the complete look (its ``pair_lead`` too, when the router gives one). When the
         best barely leads the runner-up (by at most ``TIE`` of its lead over the crowd), the crowd lead
         belongs to a group the task does not split, so the group's members are at most as confident as
         those two looks say.
@@ -287,7 +320,13 @@ class Calibration:
         tied = best - second <= TIE * (best - others)
         # Only a best match that covers every known task term has these looks (see the module docstring).
         whole = (
-            max(_share(self.complete, best - second), _share(self.complete_conjunction, conjunction))
+            max(
+                _share(self.complete, best - second),
+                _share(self.complete_conjunction, conjunction),
+                _share(self.complete_pairs, pair_lead)
+                if pair_lead is not None and self.complete_pairs
+                else 0.0,
+            )
             if complete
             else 0.0
         )
@@ -313,6 +352,7 @@ class Calibration:
                 "conjunction": self.conjunction,
                 "complete": self.complete,
                 "complete_conjunction": self.complete_conjunction,
+                "complete_pairs": self.complete_pairs,
             }
         ).encode()
 
@@ -322,7 +362,15 @@ class Calibration:
         data = json.loads(payload)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"not a calibration of format {FORMAT}")
-        keys = ("null", "prior", "runner_up", "conjunction", "complete", "complete_conjunction")
+        keys = (
+            "null",
+            "prior",
+            "runner_up",
+            "conjunction",
+            "complete",
+            "complete_conjunction",
+            "complete_pairs",
+        )
         lists = [data.get(key) for key in keys]
         return cls(*(tuple(sorted(_finite(values))) for values in lists))
 

@@ -117,8 +117,16 @@ class HybridRouter(Router):
         coverage = {name: score / base for name, score in lexical.items()}
         evidence = self._evidence(coverage, cosines, dense)
         best = _best(evidence)
+        second = _best(evidence, leaving=best)
         complete = best is not None and best in numbers and index.covers(numbers[best], found)
-        confident = calibration.for_task(evidence.values(), size=len(evidence), complete=complete)
+        pair_lead = (
+            self.lexical.pair_lead(pack, task, found, [numbers[best], numbers[second]])
+            if complete and best is not None and second in numbers
+            else None
+        )
+        confident = calibration.for_task(
+            evidence.values(), size=len(evidence), complete=complete, pair_lead=pair_lead
+        )
         matches = []
         for name, score in ordered:
             skill = pack.get(name)
@@ -160,7 +168,7 @@ class HybridRouter(Router):
             position = {name: number for number, name in enumerate(names)}  # a skill's lexical doc number
             dense_rows = self.dense.probe_scores(pack)[1].tolist() if self.dense is not None else None
             index, _ = self.lexical._index(pack)
-            rows, complete = [], []
+            rows, complete, pair_leads = [], [], []
             for number, probe in enumerate(found):
                 totals, ideal, query, _ = self.lexical.scores(probe.text, pack)
                 base = self.lexical.coverage_base(ideal, pack)
@@ -171,8 +179,17 @@ class HybridRouter(Router):
                 rows.append([evidence[name] for name in names])
                 best = _best(evidence, leaving=names[probe.owner])
                 complete.append(best is not None and index.covers(position[best], query, owner=probe.owner))
+                rest = {name: score for name, score in evidence.items() if name != names[probe.owner]}
+                second = _best(rest, leaving=best)
+                pair_leads.append(
+                    self.lexical.pair_lead(
+                        pack, probe.text, query, [position[best], position[second]], owner=probe.owner
+                    )
+                    if best is not None and second is not None
+                    else None
+                )
             return confidence.Calibration.from_scores(
-                owners, rows, prior=self.settings.prior, complete=complete
+                owners, rows, prior=self.settings.prior, complete=complete, pair_leads=pair_leads
             )
 
         dense_settings = self.dense.settings if self.dense is not None else None

@@ -7,6 +7,7 @@ Routers share this module so that a skill's fields and a task become the same ki
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable
 
@@ -56,6 +57,11 @@ def words(text: str) -> list[str]:
 def terms(text: str) -> list[str]:
     """Return the stemmed, stop-word-free terms of ``text``, in order (repeats kept)."""
     return [stem(word) for word in words(text) if word not in STOP_WORDS]
+
+
+def adjacent_pairs(found: list[str]) -> frozenset[tuple[str, str]]:
+    """Return the pairs of terms that stand next to each other in ``found`` (stop words already dropped)."""
+    return frozenset((first, second) for first, second in itertools.pairwise(found) if first != second)
 
 
 def name_terms(name: str) -> list[str]:

@@ -19,6 +19,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from skillpack.routing import text
 from skillpack.routing.index import expect, expect_names, is_finite_number
 from skillpack.routing.lexical.analysis import (
     FIELDS,
@@ -94,6 +95,8 @@ class LexicalIndex:
     prefixes: dict[str, list[str]] = field(default_factory=dict)
     # Each skill's field terms, computed the first time evidence for it is asked for (not persisted).
     terms_by_skill: dict[str, tuple[dict[str, list[str]], list[str]]] = field(default_factory=dict)
+    # Each skill's word pairs, computed the first time they are asked for (not persisted).
+    pairs_by_skill: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
 
     def evidence(self, skill: Skill, task_terms: Iterable[str]) -> tuple[str, ...]:
         """Return what in ``skill`` matched ``task_terms``, field by field (see ``evidence``)."""
@@ -104,6 +107,21 @@ class LexicalIndex:
                 negative_terms(skill),
             )
         return evidence(cached[0], cached[1], task_terms)
+
+    def pair_score(self, skill: Skill, pairs: Iterable[tuple[str, str]], query: dict[str, float]) -> float:
+        """Return how much of ``pairs`` (a task's adjacent terms) stands in that order in ``skill``'s text.
+
+        Each pair found next to each other in the skill's description, when_to_use or one of its examples
+        adds the query weight of its lighter term: "the Birch office" is in the Birch office's skills, not
+        in "the Birch Yarrow office"'s, which a bag of words cannot tell apart.
+        """
+        known = self.pairs_by_skill.get(skill.name)
+        if known is None:
+            texts = (skill.description, skill.when_to_use, *skill.examples)
+            known = self.pairs_by_skill[skill.name] = frozenset().union(
+                *(text.adjacent_pairs(text.terms(part)) for part in texts)
+            )
+        return sum(max(query.get(a, 0.0), query.get(b, 0.0)) for a, b in pairs if (a, b) in known)
 
     def contributions(self, doc: int, query: dict[str, float]) -> tuple[tuple[str, float], ...]:
         """Return each query term's share of skill number ``doc``'s score (weight x impact), largest first."""
@@ -117,6 +135,11 @@ class LexicalIndex:
             if at >= 0:
                 found.append((term, weight * impacts[at]))
         return tuple(sorted(found, key=lambda pair: -pair[1]))
+
+    def known(self, term: str, *, owner: int | None = None) -> bool:
+        """Return True when some skill uses ``term`` (with ``owner``, some skill other than that one)."""
+        entry = self.postings.get(term)
+        return entry is not None and not (owner is not None and len(entry[0]) == 1 and entry[0][0] == owner)
 
     def covers(self, doc: int, terms: Iterable[str], *, owner: int | None = None) -> bool:
         """Return True when skill number ``doc`` matches every one of ``terms`` that some skill uses.

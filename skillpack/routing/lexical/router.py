@@ -101,15 +101,23 @@ class LexicalRouter(Router):
 
         def build() -> confidence.Calibration:
             index, _ = self._index(pack)
-            rows, complete = [], []
+            rows, complete, pair_leads = [], [], []
             for probe in confidence.probes(pack.skills):
                 totals, ideal, query, _ = self.scores(probe.text, pack)
                 base = self.coverage_base(ideal, pack)
                 rows.append([max(s, 0.0) / base for d, s in totals.items() if d != probe.owner])
-                others = [(s, -d) for d, s in totals.items() if d != probe.owner and s > 0]
-                complete.append(bool(others) and index.covers(-max(others)[1], query, owner=probe.owner))
+                others = heapq.nlargest(2, ((s, -d) for d, s in totals.items() if d != probe.owner and s > 0))
+                complete.append(bool(others) and index.covers(-others[0][1], query, owner=probe.owner))
+                pair_leads.append(
+                    self.pair_lead(pack, probe.text, query, [-d for _, d in others], owner=probe.owner)
+                )
             return confidence.Calibration.from_others(
-                rows, n_skills=len(pack), size=len(pack) - 1, prior=self.settings.prior, complete=complete
+                rows,
+                n_skills=len(pack),
+                size=len(pack) - 1,
+                prior=self.settings.prior,
+                complete=complete,
+                pair_leads=pair_leads,
             )
 
         return confidence.calibration_for(self.name, self._fingerprint, pack, build, persist=self.persist)
@@ -140,10 +148,12 @@ class LexicalRouter(Router):
             )
         calibration = self.calibration(pack)
         base = self.coverage_base(ideal, pack)
+        complete = index.covers(-best[0][1], found)
         confident = calibration.for_task(
             (max(s, 0.0) / base for s in totals.values()),
             size=len(pack),
-            complete=index.covers(-best[0][1], found),
+            complete=complete,
+            pair_lead=self.pair_lead(pack, task, found, [-d for _, d in best[:2]]) if complete else None,
         )
         wanted = set(found)
         matches = tuple(
@@ -158,6 +168,29 @@ class LexicalRouter(Router):
             for skill in (pack.get(index.names[-doc]),)
         )
         return Ranking(self.name, matches, notes=notes, extra={"coverage": coverage})
+
+    def pair_lead(
+        self,
+        pack: SkillPack,
+        task: str,
+        query: dict[str, float],
+        docs: list[int],
+        *,
+        owner: int | None = None,
+    ) -> float | None:
+        """Return how much more of ``task``'s word pairs the first of ``docs`` has than the second.
+
+        None unless both skills cover every task term the library knows (with ``owner``, that a skill other
+        than ``owner`` uses): the calibration's word-pair look is for two skills the task's words match alike.
+        The lead is a share of the weight of those known terms, so words no skill uses do not dilute it.
+        """
+        index, _ = self._index(pack)
+        if len(docs) < 2 or not all(index.covers(doc, query, owner=owner) for doc in docs[:2]):
+            return None
+        pairs = text.adjacent_pairs(text.task_terms(task)[0])
+        first, second = (index.pair_score(pack.get(index.names[doc]), pairs, query) for doc in docs[:2])
+        known = sum(weight for term, weight in query.items() if index.known(term, owner=owner))
+        return (first - second) / known if known else 0.0
 
 
 def _names_no_topic(term: str) -> bool:
