@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from support.scripts import load_benchmark
 from support.skills import MakeSkill
 
 from skillpack import SkillPack, SkillpackError
 from skillpack.evaluation import METRICS, LabelledQuery, evaluate, percentile, read_queries, score
 from skillpack.routing.base import Match, Ranking, Router
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 class ScriptedRouter(Router):
@@ -122,21 +119,11 @@ def test_a_missing_queries_file(tmp_path: Path) -> None:
         read_queries(tmp_path / "absent.jsonl")
 
 
-def load_converter() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "metatool_convert", REPO / "benchmarks" / "metatool_convert.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_metatool_conversion_follows_the_protocol(shared_dir: Path, tmp_path: Path) -> None:
     source = shared_dir / "benchmarks" / "metatool"
     if not source.is_dir():
         pytest.skip(f"{source} is absent: this test needs the MetaTool data beside the repository")
-    converter = load_converter()
+    converter = load_benchmark("metatool_convert")
     assert converter.skill_name("ResearchFinder") == "research-finder"
     assert (
         converter.skill_name("Creaticode_Extension_of_MIT_Scratch") == "creaticode-extension-of-mit-scratch"

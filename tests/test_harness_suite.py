@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.harness import tiny_document, write_suite
+from support.scripts import load_benchmark
 
 from skillpack.errors import UsageError
 from skillpack.harness import BUNDLED_SUITE, load_suite
 from skillpack.harness.suite import BUNDLED_SUITES, suite_path
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _generator(name: str = "make_suite") -> Any:
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[name]
-    return module
 
 
 def test_bundled_suite_has_enough_tasks_and_look_alike_distractors() -> None:
@@ -56,7 +41,7 @@ def test_bundled_answers_cannot_be_known_without_the_gold_skill() -> None:
 
 
 def test_generator_is_deterministic_and_the_committed_file_is_current() -> None:
-    generator = _generator()
+    generator = load_benchmark("make_suite")
     assert generator.render(generator.build(7)) == generator.render(generator.build(7))
     assert generator.render(generator.build(7)) != generator.render(generator.build(8))
     assert BUNDLED_SUITE.read_text(encoding="utf-8") == generator.render(generator.build(generator.SEED))
@@ -255,7 +240,7 @@ def test_office_facts_control_has_the_same_skills_and_tasks_without_families() -
 
 
 def test_facts_generator_is_deterministic_and_the_committed_files_are_current(tmp_path: Path) -> None:
-    generator = _generator("make_facts_suite")
+    generator = load_benchmark("make_facts_suite")
     assert generator.render(generator.build(7)) == generator.render(generator.build(7))
     assert generator.render(generator.build(7)) != generator.render(generator.build(8))
     assert FACTS.read_text(encoding="utf-8") == generator.render(generator.build())
@@ -267,7 +252,7 @@ def test_facts_generator_is_deterministic_and_the_committed_files_are_current(tm
 
 
 def test_facts_generator_grows_the_pool() -> None:
-    generator = _generator("make_facts_suite")
+    generator = load_benchmark("make_facts_suite")
     grown = generator.build(entities=100)
     names = [s["name"] for s in grown["skills"]]
     assert len(names) == len(set(names)) == 1200
@@ -287,7 +272,7 @@ def test_a_bundled_suite_is_found_by_name(tmp_path: Path, monkeypatch: pytest.Mo
 def test_wrong_answers_are_traced_to_the_skill_whose_value_they_hold(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    errors = _generator("facts_errors")
+    errors = load_benchmark("facts_errors")
     document = json.loads(FACTS.read_text(encoding="utf-8"))
     task = document["tasks"][0]  # door-code-1
     gold = task["gold"][0]

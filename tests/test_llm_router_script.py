@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from support.scripts import load_benchmark
 from support.skills import MakeSkill
 
 from skillpack.routing.base import Ranking
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("llm_router", REPO / "benchmarks" / "llm_router.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_each_reply_is_read_as_chosen_none_fell_back_or_no_call() -> None:
-    outcome = load_script().outcome
+    outcome = load_benchmark("llm_router").outcome
     assert outcome(Ranking("llm", ())) == "no_call"
     assert outcome(Ranking("llm", (), extra={"answer": "NONE"})) == "none"
     fell = Ranking(
@@ -46,7 +35,9 @@ def test_a_run_with_the_fake_backend_counts_every_reply_as_a_fall_back(
         {"query": "write a commit message", "skills": ["conventional-commits"]},
     ]
     queries.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    assert load_script().main([str(root), str(queries), "--backend", "fake", "--limit", "2"]) == 0
+    assert (
+        load_benchmark("llm_router").main([str(root), str(queries), "--backend", "fake", "--limit", "2"]) == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert result["n_queries"] == 2 and result["n_in_scope"] == 1
     # The fake backend's reply is not a list of names; "bake a cake" matches no skill, so no call.

@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from support.scripts import load_benchmark
 
 from skillpack import SkillPack
 from skillpack.bundled import skills_dir
 from skillpack.evaluation import read_queries
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def load_script() -> ModuleType:
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    try:
-        spec = importlib.util.spec_from_file_location("open_set", REPO / "benchmarks" / "open_set.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(REPO / "benchmarks"))
-    return module
 
 
 @pytest.fixture
@@ -48,7 +32,7 @@ def metatool(tmp_path: Path) -> Path:
 
 
 def test_the_three_data_sets_are_written_with_dev_and_test_splits(metatool: Path, tmp_path: Path) -> None:
-    script = load_script()
+    script = load_benchmark("open_set")
     out = tmp_path / "open-set"
     counts = script.write_all(metatool, out, limit=7)
     held = [tool for tool in json.loads((metatool / "plugin_des.json").read_text()) if script.held_out(tool)]
@@ -73,7 +57,7 @@ def test_the_three_data_sets_are_written_with_dev_and_test_splits(metatool: Path
 
 
 def test_the_curve_abstains_more_as_the_bar_rises(metatool: Path, tmp_path: Path) -> None:
-    script = load_script()
+    script = load_benchmark("open_set")
     out = tmp_path / "open-set"
     script.write_all(metatool, out, limit=5)
     rows = script.curve(
@@ -85,6 +69,6 @@ def test_the_curve_abstains_more_as_the_bar_rises(metatool: Path, tmp_path: Path
 
 
 def test_a_folder_that_is_not_metatool_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert load_script().main([str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert load_benchmark("open_set").main([str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     assert "not a MetaTool folder" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

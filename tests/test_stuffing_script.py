@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from support.scripts import load_benchmark
 
 from skillpack.bundled import skills_dir
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("stuffing", REPO / "benchmarks" / "stuffing.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def write_queries(path: Path, rows: list[tuple[str, list[str]]]) -> Path:
@@ -50,7 +39,7 @@ def test_a_keyword_list_skill_wins_no_unrelated_task_and_displaces_no_named_skil
             ("Is this Dockerfile pinned properly?", ["dockerfile-hygiene"]),
         ],
     )
-    script = load_script()
+    script = load_benchmark("stuffing")
     assert script.main([str(off_topic), str(in_scope), "--routers", "lexical"]) == 0
     (line,) = capsys.readouterr().out.splitlines()
     result = json.loads(line)
@@ -62,5 +51,5 @@ def test_a_keyword_list_skill_wins_no_unrelated_task_and_displaces_no_named_skil
 
 
 def test_a_missing_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert load_script().main([str(tmp_path / "none.jsonl"), str(tmp_path / "none.jsonl")]) == 2
+    assert load_benchmark("stuffing").main([str(tmp_path / "none.jsonl"), str(tmp_path / "none.jsonl")]) == 2
     assert capsys.readouterr().err.strip() == f"stuffing.py: error: {tmp_path / 'none.jsonl'} does not exist"
