@@ -18,6 +18,7 @@ dense + (1 - weight - dense_weight) * embedding``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -117,7 +118,7 @@ class HybridRouter(Router):
         coverage = {name: score / base for name, score in lexical.items()}
         evidence = self._evidence(coverage, cosines, dense)
         best = _best(evidence)
-        second = _best(evidence, leaving=best)
+        second = _best(evidence, leaving=(best,))
         complete = best is not None and best in numbers and index.covers(numbers[best], found)
         pair_lead = (
             self.lexical.pair_lead(pack, task, found, [numbers[best], numbers[second]])
@@ -177,10 +178,9 @@ class HybridRouter(Router):
                 dense = dict(zip(names, dense_rows[number], strict=True)) if dense_rows is not None else {}
                 evidence = self._evidence(coverage, cosines, dense)
                 rows.append([evidence[name] for name in names])
-                best = _best(evidence, leaving=names[probe.owner])
+                best = _best(evidence, leaving=(names[probe.owner],))
                 complete.append(best is not None and index.covers(position[best], query, owner=probe.owner))
-                rest = {name: score for name, score in evidence.items() if name != names[probe.owner]}
-                second = _best(rest, leaving=best)
+                second = _best(evidence, leaving=(names[probe.owner], best))
                 pair_leads.append(
                     self.lexical.pair_lead(
                         pack, probe.text, query, [position[best], position[second]], owner=probe.owner
@@ -219,9 +219,9 @@ class HybridRouter(Router):
         }
 
 
-def _best(evidence: dict[str, float], *, leaving: str | None = None) -> str | None:
-    """Return the skill with the most ``evidence`` (ties: the first name), other than ``leaving``."""
-    ranked = [(-score, name) for name, score in evidence.items() if name != leaving]
+def _best(evidence: dict[str, float], *, leaving: Collection[str | None] = ()) -> str | None:
+    """Return the skill with the most ``evidence`` (ties: the first name), other than those ``leaving``."""
+    ranked = [(-score, name) for name, score in evidence.items() if name not in leaving]
     return min(ranked)[1] if ranked else None
 
 
