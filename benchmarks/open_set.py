@@ -131,7 +131,11 @@ def write_all(source: Path, out: Path, *, limit: int) -> dict[str, object]:
 def curve(
     router_name: str, library: Path, queries_path: Path, thresholds: list[float]
 ) -> list[dict[str, float]]:
-    """Return, per ``min_confidence``, the out-of-scope abstention and in-scope selection recall."""
+    """Return, per ``min_confidence``, the out-of-scope abstention and in-scope selection recall.
+
+    A last row gives how well the best match separates in-scope from out-of-scope queries: the area
+    under the ROC curve of its confidence and of its raw score (``roc_auc``).
+    """
     from skillpack.evaluation import read_queries, selection_metrics
     from skillpack.plugins import get_router
     from skillpack.registry import SkillPack
@@ -144,7 +148,35 @@ def curve(
     for threshold in thresholds:
         metrics = selection_metrics(pack, labelled, rankings, router, min_confidence=threshold, tokens=False)
         rows.append({"min_confidence": threshold, **metrics})
+    best = [ranking.matches[0] if ranking.matches else None for ranking in rankings]
+    scope = [bool(query.skills) for query in labelled]
+    rows.append(
+        {
+            "roc_auc_confidence": roc_auc([m.confidence if m else 0.0 for m in best], scope),
+            "roc_auc_score": roc_auc([m.score if m else 0.0 for m in best], scope),
+            "in_scope": sum(scope),
+            "out_of_scope": len(scope) - sum(scope),
+        }
+    )
     return rows
+
+
+def roc_auc(values: list[float], positive: list[bool]) -> float:
+    """Return the chance that a random positive's value beats a random negative's (ties half): ROC AUC."""
+    ranked = sorted(zip(values, positive, strict=True))
+    rank_sum, position = 0.0, 0
+    while position < len(ranked):
+        end = position
+        while end < len(ranked) and ranked[end][0] == ranked[position][0]:
+            end += 1
+        mean_rank = (position + 1 + end) / 2  # ties share the mean of their ranks (1-based)
+        rank_sum += mean_rank * sum(1 for _, is_positive in ranked[position:end] if is_positive)
+        position = end
+    positives = sum(positive)
+    negatives = len(positive) - positives
+    if not positives or not negatives:
+        return float("nan")
+    return round((rank_sum - positives * (positives + 1) / 2) / (positives * negatives), 4)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         "--curve",
         nargs=3,
         metavar=("ROUTER", "LIBRARY", "QUERIES"),
-        help="print the abstention/recall trade-off of ROUTER on QUERIES against LIBRARY (JSON lines)",
+        help="print the abstention/recall trade-off of ROUTER on QUERIES against LIBRARY (JSON lines; the"
+        " last line is the ROC AUC of the best match's confidence and score, in against out of scope)",
     )
     args = parser.parse_args(argv)
     if args.curve:

@@ -63,9 +63,21 @@ def test_the_curve_abstains_more_as_the_bar_rises(metatool: Path, tmp_path: Path
     rows = script.curve(
         "lexical", out / "metatool" / "library", out / "metatool" / "test.jsonl", [0.0, 0.5, 1.0]
     )
-    assert [row["min_confidence"] for row in rows] == [0.0, 0.5, 1.0]
-    abstained = [row["oos_abstain"] for row in rows]
-    assert abstained == sorted(abstained) and rows[-1]["in_abstain"] >= rows[0]["in_abstain"]
+    *bars, separation = rows
+    assert [row["min_confidence"] for row in bars] == [0.0, 0.5, 1.0]
+    abstained = [row["oos_abstain"] for row in bars]
+    assert abstained == sorted(abstained) and bars[-1]["in_abstain"] >= bars[0]["in_abstain"]
+    assert set(separation) == {"roc_auc_confidence", "roc_auc_score", "in_scope", "out_of_scope"}
+    assert 0.0 <= separation["roc_auc_confidence"] <= 1.0 and separation["out_of_scope"] > 0
+
+
+def test_the_roc_auc_counts_pairs_ranked_right_and_ties_half() -> None:
+    roc_auc = load_benchmark("open_set").roc_auc
+    assert roc_auc([0.9, 0.8, 0.1, 0.2], [True, True, False, False]) == 1.0
+    assert roc_auc([0.1, 0.2, 0.9, 0.8], [True, True, False, False]) == 0.0
+    assert roc_auc([0.5, 0.5], [True, False]) == 0.5
+    # Positives 0.9 and 0.3 against negatives 0.5 and 0.3: 2 wins, 1 tie, 1 loss of 4 pairs.
+    assert roc_auc([0.9, 0.3, 0.5, 0.3], [True, True, False, False]) == 0.625
 
 
 def test_a_folder_that_is_not_metatool_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
