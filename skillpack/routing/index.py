@@ -26,6 +26,7 @@ from skillpack.cache import write_atomic
 from skillpack.files import read_regular
 
 if TYPE_CHECKING:
+    from skillpack.registry import SkillPack
     from skillpack.skill import Skill
 
 MAGIC = b"SKILLPACK-INDEX\x01"
@@ -103,6 +104,34 @@ def load_or_build(
     if saved:
         notes.append(f"the persisted {kind} index could not be saved ({saved}); it is rebuilt next time")
     return Loaded(value, reused=False, seconds=time.perf_counter() - start, notes=tuple(notes))
+
+
+def pack_index(
+    pack: SkillPack,
+    kind: str,
+    settings: str,
+    *,
+    build: Callable[[], T],
+    encode: Callable[[T], bytes],
+    decode: Callable[[bytes], T],
+    persist: bool,
+    rebuild: bool = False,
+) -> tuple[T, tuple[str, ...]]:
+    """Return ``pack``'s ``kind`` index for ``settings`` and how it was obtained (``Loaded.notes``).
+
+    It is built or read (``load_or_build``, keyed by the pack's manifests and ``settings``) once per pack:
+    a pack never changes its skills, so the pack keeps it for every later call.
+    """
+
+    def load() -> tuple[T, tuple[str, ...]]:
+        key = content_key(kind, settings, pack.skills)
+        loaded = load_or_build(
+            kind, key, build=build, encode=encode, decode=decode, persist=persist, rebuild=rebuild
+        )
+        return loaded.value, loaded.notes
+
+    found: tuple[T, tuple[str, ...]] = pack.cache(f"{kind}:{settings}", load)
+    return found
 
 
 def expect(condition: bool, what: str) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from skillpack.routing import confidence, text
 from skillpack.routing.base import Match, Ranking, Router
-from skillpack.routing.index import content_key, expect, expect_names, load_or_build
+from skillpack.routing.index import expect, expect_names, pack_index
 
 if TYPE_CHECKING:
     import numpy as np
@@ -137,30 +137,22 @@ class VectorRouter(Router):
         return self._index(pack, rebuild=rebuild)[1]
 
     def _index(self, pack: SkillPack, *, rebuild: bool = False) -> tuple[VectorIndex, tuple[str, ...]]:
-        fingerprint = self.settings.fingerprint()
-
-        def build() -> tuple[VectorIndex, tuple[str, ...]]:
-            skills = pack.skills
-            loaded = load_or_build(
-                self.name,
-                content_key(self.name, fingerprint, skills),
-                build=lambda: self.build_index(skills),
-                encode=lambda index: index.encode(self.FORMAT),
-                decode=lambda payload: VectorIndex.decode(
-                    payload,
-                    self.FORMAT,
-                    self.DIM,
-                    names=[skill.name for skill in skills],
-                    state_ok=self.valid_state,
-                ),
-                persist=self.persist,
-                rebuild=rebuild,
-            )
-            return loaded.value, loaded.notes
-
-        # A pack never changes its skills, so one index per (pack, settings) is enough.
-        result: tuple[VectorIndex, tuple[str, ...]] = pack.cache(f"{self.name}:{fingerprint}", build)
-        return result
+        return pack_index(
+            pack,
+            self.name,
+            self.settings.fingerprint(),
+            build=lambda: self.build_index(pack.skills),
+            encode=lambda index: index.encode(self.FORMAT),
+            decode=lambda payload: VectorIndex.decode(
+                payload,
+                self.FORMAT,
+                self.DIM,
+                names=pack.names,
+                state_ok=self.valid_state,
+            ),
+            persist=self.persist,
+            rebuild=rebuild,
+        )
 
     def similarities(
         self, task: str, pack: SkillPack

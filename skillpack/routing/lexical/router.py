@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from skillpack.routing import confidence, text
 from skillpack.routing.base import Match, Ranking, Router
-from skillpack.routing.index import content_key, load_or_build
+from skillpack.routing.index import pack_index
 from skillpack.routing.lexical.incremental import build_index
 from skillpack.routing.lexical.index import LexicalIndex, LexicalSettings, accumulate
 
@@ -45,22 +45,16 @@ class LexicalRouter(Router):
         return self._index(pack, rebuild=rebuild)[1]
 
     def _index(self, pack: SkillPack, *, rebuild: bool = False) -> tuple[LexicalIndex, tuple[str, ...]]:
-        def build() -> tuple[LexicalIndex, tuple[str, ...]]:
-            skills = pack.skills
-            loaded = load_or_build(
-                self.name,
-                content_key(self.name, self._fingerprint, skills),
-                build=lambda: build_index(skills, self.settings),
-                encode=LexicalIndex.encode,
-                decode=lambda payload: LexicalIndex.decode(payload, names=[skill.name for skill in skills]),
-                persist=self.persist,
-                rebuild=rebuild,
-            )
-            return loaded.value, loaded.notes
-
-        # A pack never changes its skills, so one index per (pack, settings) is enough.
-        result: tuple[LexicalIndex, tuple[str, ...]] = pack.cache(f"{self.name}:{self._fingerprint}", build)
-        return result
+        return pack_index(
+            pack,
+            self.name,
+            self._fingerprint,
+            build=lambda: build_index(pack.skills, self.settings),
+            encode=LexicalIndex.encode,
+            decode=lambda payload: LexicalIndex.decode(payload, names=pack.names),
+            persist=self.persist,
+            rebuild=rebuild,
+        )
 
     def scores(
         self, task: str, pack: SkillPack
