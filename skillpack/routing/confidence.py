@@ -323,9 +323,7 @@ class Calibration:
             max(
                 _share(self.complete, best - second),
                 _share(self.complete_conjunction, conjunction),
-                _share(self.complete_pairs, pair_lead)
-                if pair_lead is not None and self.complete_pairs
-                else 0.0,
+                _share(self.complete_pairs, pair_lead) if pair_lead is not None else 0.0,
             )
             if complete
             else 0.0
@@ -421,15 +419,15 @@ def calibration_for(
     Scoring the probes costs as much as a few hundred tasks, so a new process (each ``skillpack route``)
     reads it from skillpack's cache instead, keyed by the skills' manifests and the router's settings.
     """
-    from skillpack.routing.index import content_key, load_or_build
+    from skillpack.routing.index import pack_index
 
-    def load() -> Calibration:
-        name = f"calibration-{kind}"  # not "{kind}-…": that is the router's own index files' pattern
-        key = content_key(name, f"{settings}|{FORMAT}|{MAX_PROBES}|{PRIOR_WEIGHT}", pack.skills)
-        loaded = load_or_build(
-            name, key, build=build, encode=Calibration.encode, decode=Calibration.decode, persist=persist
-        )
-        return loaded.value
-
-    found: Calibration = pack.cache(f"{kind}:calibration:{settings}", load)
-    return found
+    calibration, _ = pack_index(
+        pack,
+        f"calibration-{kind}",  # not "{kind}-…": that is the router's own index files' pattern
+        f"{settings}|{FORMAT}|{MAX_PROBES}|{PRIOR_WEIGHT}",
+        build=build,
+        encode=Calibration.encode,
+        decode=Calibration.decode,
+        persist=persist,
+    )
+    return calibration

@@ -147,15 +147,7 @@ class LexicalIndex:
         Terms no skill uses do not count, nor, with ``owner``, terms only skill ``owner`` uses: a probe
         scored with its owner left out is judged against the rest of the library.
         """
-        for term in terms:
-            entry = self.postings.get(term)
-            if entry is None:
-                continue
-            docs = entry[0]
-            if _find(docs, doc) >= 0 or (owner is not None and len(docs) == 1 and docs[0] == owner):
-                continue
-            return False
-        return True
+        return all(_find(self.postings[term][0], doc) >= 0 for term in terms if self.known(term, owner=owner))
 
     def __post_init__(self) -> None:
         if not self.prefixes:
