@@ -10,6 +10,7 @@ model's window is recorded as ``does_not_fit`` without calling the model, never 
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import json
 import secrets
 import time
@@ -296,18 +297,11 @@ def run_sweep(
         "id": secrets.token_hex(4),
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    write_manifest(
-        out,
-        config,
-        suite,
-        setup,
-        run_id=run_id,
-        model=model,
-        window=window,
-        argv=argv,
-        status="running",
-        session=session,
+    # The manifest is written when the run starts and again when it ends; only its status and session change.
+    manifest = functools.partial(
+        write_manifest, out, config, suite, setup, run_id=run_id, model=model, window=window, argv=argv
     )
+    manifest(status="running", session=session)
     trials_path = out / "trials.jsonl"
     previous = read_trials(trials_path)
     pending = [s for s in specs if previous.get(s.trial_id, {}).get("status") not in FINISHED]
@@ -367,15 +361,7 @@ def run_sweep(
     result.all_records = current
     result.report = write_report(out, current, config, suite=suite.name, draw=draw)
     incomplete = sum(r["status"] not in FINISHED for r in current) + (len(specs) - len(current))
-    write_manifest(
-        out,
-        config,
-        suite,
-        setup,
-        run_id=run_id,
-        model=model,
-        window=window,
-        argv=argv,
+    manifest(
         status="complete" if not incomplete else "incomplete",
         session={
             **session,
