@@ -118,13 +118,12 @@ class HybridRouter(Router):
         coverage = {name: score / base for name, score in lexical.items()}
         evidence = self._evidence(coverage, cosines, dense)
         best = _best(evidence)
-        second = _best(evidence, leaving=(best,))
         complete = best is not None and best in numbers and index.covers(numbers[best], found)
-        pair_lead = (
-            self.lexical.pair_lead(pack, task, found, [numbers[best], numbers[second]])
-            if complete and best is not None and second in numbers
-            else None
-        )
+        pair_lead = None
+        if complete and best is not None:  # the word-pair look is the complete look's; no other needs the 2nd
+            second = _best(evidence, leaving=(best,))
+            if second in numbers:
+                pair_lead = self.lexical.pair_lead(pack, task, found, [numbers[best], numbers[second]])
         confident = calibration.for_task(
             evidence.values(), size=len(evidence), complete=complete, pair_lead=pair_lead
         )
@@ -180,7 +179,7 @@ class HybridRouter(Router):
                 rows.append([evidence[name] for name in names])
                 best = _best(evidence, leaving=(names[probe.owner],))
                 complete.append(best is not None and index.covers(position[best], query, owner=probe.owner))
-                second = _best(evidence, leaving=(names[probe.owner], best))
+                second = _best(evidence, leaving=(names[probe.owner], best)) if complete[-1] else None
                 pair_leads.append(
                     self.lexical.pair_lead(
                         pack, probe.text, query, [position[best], position[second]], owner=probe.owner
